@@ -1,0 +1,43 @@
+"""``kvsigner worker``: run a Celery worker (threads pool) or the beat scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+
+from worker.celery_app import QUEUES
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kvsigner worker", description=__doc__)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="tasks run at once (default KVSIGNER_WORKER_CONCURRENCY)")
+    parser.add_argument("--queues", default=",".join(QUEUES),
+                        help="comma-separated queues to consume (default: all)")
+    parser.add_argument("--name", default=None, help="worker name (default: kvsigner@host)")
+    parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--beat", action="store_true",
+                        help="run the periodic scheduler instead of a worker (run exactly one)")
+    parser.add_argument("--schedule-file", default=None,
+                        help="where beat keeps its schedule state (default: a temp file)")
+    args = parser.parse_args(argv)
+
+    import worker.tasks  # noqa: F401  (registers the tasks and the heartbeat)
+    from worker.celery_app import app
+    from worker.tasks import services
+
+    if args.beat:
+        schedule = args.schedule_file or os.path.join(tempfile.gettempdir(),
+                                                      f"kvsigner-beat-{os.getpid()}")
+        app.Beat(loglevel=args.loglevel, schedule=schedule).run()
+        return 0
+    concurrency = args.concurrency or services().settings.worker_concurrency
+    name = args.name or f"kvsigner-{socket.gethostname()}-%p@%h"
+    app.worker_main([
+        "worker", "--pool", "threads", "--concurrency", str(concurrency),
+        "--queues", args.queues, "--hostname", name, "--loglevel", args.loglevel,
+        "--without-gossip", "--without-mingle",
+    ])
+    return 0

@@ -1,0 +1,56 @@
+"""Celery configuration: queues, routing, delivery guarantees and time limits.
+
+Delivery is at least once: tasks are acknowledged after they finish (``acks_late``) and
+re-queued when the worker process dies (``reject_on_worker_lost``); a task taken by a worker
+that vanished is delivered again after ``KVSIGNER_VISIBILITY_TIMEOUT``. Every task is
+idempotent, so a second delivery is harmless.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from worker.settings import Settings
+
+SEND_QUEUE = "kvsigner.send"
+RECEIPTS_QUEUE = "kvsigner.receipts"
+WEBHOOKS_QUEUE = "kvsigner.webhooks"
+QUEUES = (SEND_QUEUE, RECEIPTS_QUEUE, WEBHOOKS_QUEUE)
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("kvsigner", broker=settings.broker, include=["worker.tasks"])
+    app.conf.update(
+        task_queues=[Queue(name) for name in QUEUES],
+        task_default_queue=SEND_QUEUE,
+        task_routes={
+            "kvsigner.process": {"queue": SEND_QUEUE},
+            "kvsigner.track": {"queue": RECEIPTS_QUEUE},
+            "kvsigner.sweep": {"queue": RECEIPTS_QUEUE},
+        },
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        task_ignore_result=True,
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=max(1, settings.task_time_limit - 10),
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "socket_timeout": 10,
+            "socket_connect_timeout": 5,
+        },
+        beat_schedule={
+            "sweep": {"task": "kvsigner.sweep", "schedule": max(5.0, settings.sweep_seconds / 2)},
+        },
+    )
+    return app
+
+
+app = make_celery(Settings.from_env())

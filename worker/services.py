@@ -1,0 +1,96 @@
+"""Builds every collaborator from settings, lazily and once per process.
+
+Nothing here runs at import time: the API app factory and the Celery worker each create one
+``Services`` for their process. Tests build their own with explicit settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+import redis
+
+from worker.chain.node import NodeClient
+from worker.domain.errors import KvsignerError
+from worker.nonces import NonceManager
+from worker.pipeline import Pipeline
+from worker.settings import Settings
+from worker.signing.base import DigestSigner, VaultAccount
+from worker.store.leases import Leases
+from worker.store.records import RecordStore
+
+
+class Services:
+    """The process's shared clients. Thread-safe: every member is, and creation is locked."""
+
+    def __init__(self, settings: Settings, signer: DigestSigner | None = None) -> None:
+        self.settings = settings
+        self._signer = signer
+        self._lock = threading.Lock()
+        self._chain_id: int | None = settings.chain_id
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=10,
+                                    socket_connect_timeout=5, health_check_interval=30)
+
+    @cached_property
+    def store(self) -> RecordStore:
+        return RecordStore(self.redis, self.settings.record_ttl_seconds)
+
+    @cached_property
+    def leases(self) -> Leases:
+        return Leases(self.redis)
+
+    @cached_property
+    def node(self) -> NodeClient:
+        return NodeClient(self.settings.node_url, self.settings.node_timeout)
+
+    @cached_property
+    def nonces(self) -> NonceManager:
+        return NonceManager(self.redis, self.store, self.node.pending_nonce,
+                            lock_seconds=self.settings.nonce_lock_seconds,
+                            resync_seconds=self.settings.nonce_resync_seconds)
+
+    @property
+    def signer(self) -> DigestSigner:
+        """The vault signer (raises ``VaultError('vault_not_configured')`` without a vault)."""
+        with self._lock:
+            if self._signer is None:
+                from worker.signing.factory import build_signer
+
+                self._signer = build_signer(self.settings)
+            return self._signer
+
+    def chain_id(self) -> int:
+        """The configured chain id, else the node's (asked once, then cached)."""
+        if self._chain_id is None:
+            node_chain = self.node.chain_id()
+            self._chain_id = node_chain
+        return self._chain_id
+
+    def is_account(self, address: str) -> bool:
+        try:
+            self.signer.account(address)
+        except KvsignerError as exc:
+            if exc.code == "unknown_account":
+                return False
+            raise
+        return True
+
+    def accounts(self) -> list[VaultAccount]:
+        return self.signer.accounts()
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.settings, self.store, self.nonces, self.node, self.signer,
+                        self.leases, self.chain_id())
+
+    def close(self) -> None:
+        closer: Any = getattr(self._signer, "close", None)
+        if callable(closer):
+            closer()
+        if "redis" in self.__dict__:
+            self.redis.close()

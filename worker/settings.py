@@ -1,0 +1,255 @@
+"""Settings: the only place that reads environment variables.
+
+Every setting is declared once in ``FIELDS`` with its variable name, type, default and
+meaning; the README's configuration table is generated from this list. ``Settings`` is an
+immutable value: build it with ``Settings.from_env()`` (or pass overrides in tests), never
+read ``os.environ`` elsewhere. Secrets are wrapped in ``Secret`` so that they never appear in
+a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Secret:
+    """A string that hides itself in ``repr``/``str``; call ``reveal()`` where it is needed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def _bool(raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _optional_str(raw: str) -> str | None:
+    return raw or None
+
+
+def _optional_int(raw: str) -> int | None:
+    return int(raw) if raw.strip() else None
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: attribute name, environment variable, parser, default and meaning."""
+
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    doc: str
+    secret: bool = False
+
+
+CREDENTIAL_MODES = ("default", "client_secret", "managed_identity", "workload_identity")
+
+
+def _credential_mode(raw: str) -> str:
+    mode = raw.strip().lower()
+    if mode not in CREDENTIAL_MODES:
+        raise ValueError(f"one of {', '.join(CREDENTIAL_MODES)}")
+    return mode
+
+
+FIELDS: tuple[Field, ...] = (
+    # --- Key Vault -------------------------------------------------------------------
+    Field("vault_url", "KVSIGNER_VAULT_URL", str, "",
+          "Key Vault URL, e.g. https://myvault.vault.azure.net. Required for signing."),
+    Field("vault_key_tag", "KVSIGNER_VAULT_KEY_TAG", _optional_str, None,
+          "Only keys carrying this tag become accounts: `name` (any value) or `name=value`."),
+    Field("vault_ca_file", "KVSIGNER_VAULT_CA_FILE", _optional_str, None,
+          "PEM bundle to verify the vault's and token endpoint's TLS certificates. "
+          "Unset: the system trust store."),
+    Field("vault_verify_challenge_resource", "KVSIGNER_VAULT_VERIFY_CHALLENGE_RESOURCE",
+          _bool, True,
+          "Require the vault host to match the auth challenge's resource domain. Keep true "
+          "in production; the local emulator needs false."),
+    Field("vault_refresh_seconds", "KVSIGNER_VAULT_REFRESH_SECONDS", float, 300.0,
+          "How often the list of vault keys (accounts and public keys) is refreshed."),
+    Field("vault_connect_timeout", "KVSIGNER_VAULT_CONNECT_TIMEOUT", float, 5.0,
+          "Seconds to open a connection to the vault or token endpoint."),
+    Field("vault_read_timeout", "KVSIGNER_VAULT_READ_TIMEOUT", float, 15.0,
+          "Seconds to wait for a vault response."),
+    Field("vault_sign_retries", "KVSIGNER_VAULT_SIGN_RETRIES", int, 5,
+          "Retries of one sign call after throttling (429), 5xx or a timeout; backoff "
+          "1, 2, 4, 8, 16 s with jitter, or the vault's Retry-After."),
+    Field("vault_backoff_cap", "KVSIGNER_VAULT_BACKOFF_CAP", float, 16.0,
+          "Longest single wait between sign retries, in seconds."),
+    # --- Azure credentials (azure-identity's standard variables) ------------------------
+    Field("azure_credential", "KVSIGNER_AZURE_CREDENTIAL", _credential_mode, "default",
+          "How to authenticate to Azure: `default` (DefaultAzureCredential chain), "
+          "`client_secret`, `managed_identity` or `workload_identity`."),
+    Field("azure_tenant_id", "AZURE_TENANT_ID", str, "", "Entra ID tenant (directory) id."),
+    Field("azure_client_id", "AZURE_CLIENT_ID", str, "",
+          "Application (client) id; for managed identity, a user-assigned identity's id."),
+    Field("azure_client_secret", "AZURE_CLIENT_SECRET", Secret, Secret(""),
+          "Client secret for `client_secret` mode.", secret=True),
+    Field("azure_authority_host", "AZURE_AUTHORITY_HOST", _optional_str, None,
+          "Token authority, e.g. https://login.microsoftonline.com (the default) or a "
+          "sovereign cloud's."),
+    Field("azure_disable_instance_discovery", "KVSIGNER_AZURE_DISABLE_INSTANCE_DISCOVERY",
+          _bool, False,
+          "Skip Entra instance discovery (needed for a private authority such as the "
+          "emulator's)."),
+    Field("azure_federated_token_file", "AZURE_FEDERATED_TOKEN_FILE", _optional_str, None,
+          "Workload identity token file (set by the AKS webhook)."),
+    # --- Node, Redis, chain ------------------------------------------------------------
+    Field("node_url", "KVSIGNER_NODE_URL", str, "http://127.0.0.1:8545",
+          "Ethereum JSON-RPC endpoint (HTTP)."),
+    Field("node_timeout", "KVSIGNER_NODE_TIMEOUT", float, 10.0,
+          "Seconds to wait for one node request."),
+    Field("chain_id", "KVSIGNER_CHAIN_ID", _optional_int, None,
+          "Expected chain id; unset: whatever the node reports. Requests for another chain "
+          "are refused."),
+    Field("redis_url", "KVSIGNER_REDIS_URL", str, "redis://127.0.0.1:6379/0",
+          "Redis for records, nonces, locks and the Celery broker."),
+    Field("broker_url", "KVSIGNER_BROKER_URL", _optional_str, None,
+          "Celery broker URL; unset: the Redis URL."),
+    # --- Transactions --------------------------------------------------------------------
+    Field("gas_margin_percent", "KVSIGNER_GAS_MARGIN_PERCENT", int, 20,
+          "Margin added to eth_estimateGas, in percent."),
+    Field("fee_base_multiplier", "KVSIGNER_FEE_BASE_MULTIPLIER", float, 2.0,
+          "maxFeePerGas = base fee x this + tip, so the fee survives several full blocks."),
+    Field("confirmations", "KVSIGNER_CONFIRMATIONS", int, 1,
+          "Blocks on top of the mined block before a transaction is `confirmed`."),
+    Field("receipt_poll_seconds", "KVSIGNER_RECEIPT_POLL_SECONDS", float, 1.0,
+          "How often a submitted transaction's receipt is looked for."),
+    Field("record_ttl_seconds", "KVSIGNER_RECORD_TTL_SECONDS", int, 30 * 24 * 3600,
+          "How long finished transaction records are kept."),
+    Field("nonce_lock_seconds", "KVSIGNER_NONCE_LOCK_SECONDS", float, 30.0,
+          "Expiry of a sender's nonce lock (held for a few Redis round trips only)."),
+    Field("task_time_limit", "KVSIGNER_TASK_TIME_LIMIT", int, 120,
+          "Hard time limit of one worker task, in seconds."),
+    Field("lease_seconds", "KVSIGNER_LEASE_SECONDS", float, 60.0,
+          "How long one worker may hold a transaction before another may take it over "
+          "(after a crash)."),
+    Field("nonce_resync_seconds", "KVSIGNER_NONCE_RESYNC_SECONDS", float, 15.0,
+          "How old a sender's local nonce state may get before it is compared with the "
+          "node's pending count again."),
+    Field("visibility_timeout", "KVSIGNER_VISIBILITY_TIMEOUT", int, 120,
+          "Seconds before a task taken by a worker that vanished is delivered again."),
+    Field("sweep_seconds", "KVSIGNER_SWEEP_SECONDS", float, 20.0,
+          "How long a transaction may make no progress before the sweeper queues it again."),
+    Field("worker_concurrency", "KVSIGNER_WORKER_CONCURRENCY", int, 8,
+          "Tasks one worker process runs at once (threads)."),
+    # --- API -----------------------------------------------------------------------------
+    Field("api_max_body_bytes", "KVSIGNER_API_MAX_BODY_BYTES", int, 128 * 1024,
+          "Largest request body the API accepts."),
+    Field("metadata_max_bytes", "KVSIGNER_METADATA_MAX_BYTES", int, 4096,
+          "Largest `metadata` object (as JSON) stored with a transaction."),
+    Field("public_url", "KVSIGNER_PUBLIC_URL", _optional_str, None,
+          "Base URL under which clients reach the API (shown by /status)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of kvsigner's configuration. Fields mirror ``FIELDS`` one to one."""
+
+    vault_url: str = ""
+    vault_key_tag: str | None = None
+    vault_ca_file: str | None = None
+    vault_verify_challenge_resource: bool = True
+    vault_refresh_seconds: float = 300.0
+    vault_connect_timeout: float = 5.0
+    vault_read_timeout: float = 15.0
+    vault_sign_retries: int = 5
+    vault_backoff_cap: float = 16.0
+    azure_credential: str = "default"
+    azure_tenant_id: str = ""
+    azure_client_id: str = ""
+    azure_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    azure_authority_host: str | None = None
+    azure_disable_instance_discovery: bool = False
+    azure_federated_token_file: str | None = None
+    node_url: str = "http://127.0.0.1:8545"
+    node_timeout: float = 10.0
+    chain_id: int | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str | None = None
+    gas_margin_percent: int = 20
+    fee_base_multiplier: float = 2.0
+    confirmations: int = 1
+    receipt_poll_seconds: float = 1.0
+    record_ttl_seconds: int = 30 * 24 * 3600
+    nonce_lock_seconds: float = 30.0
+    task_time_limit: int = 120
+    lease_seconds: float = 60.0
+    nonce_resync_seconds: float = 15.0
+    visibility_timeout: int = 120
+    sweep_seconds: float = 20.0
+    worker_concurrency: int = 8
+    api_max_body_bytes: int = 128 * 1024
+    metadata_max_bytes: int = 4096
+    public_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every ``FIELDS`` variable from ``environ`` (default ``os.environ``).
+
+        Raises ``SettingsError`` naming the variable when a value cannot be parsed.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in FIELDS:
+            raw = env.get(f.env)
+            if raw is None:
+                continue
+            try:
+                values[f.name] = f.parse(raw)
+            except (TypeError, ValueError) as exc:
+                shown = "(hidden)" if f.secret else repr(raw)
+                raise SettingsError(f"{f.env}={shown} is not valid: {exc}") from None
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or self.redis_url
+
+
+def _check_fields_match() -> None:
+    names = {f.name for f in FIELDS}
+    attrs = {f.name for f in dataclasses.fields(Settings)}
+    if names != attrs:  # pragma: no cover - guards edits to this file
+        raise RuntimeError(f"FIELDS and Settings differ: {sorted(names ^ attrs)}")
+
+
+_check_fields_match()

@@ -1,0 +1,239 @@
+"""Redis-backed transaction records, idempotency keys and listing indexes.
+
+Keys (all under ``kvsigner:``):
+
+``tx:{id}``                 the record as JSON
+``idem:{key}``              ``{"hash": sha256 of the canonical body, "id": record id}``
+``idx:all``                 sorted set of ``{created_ms:015d}:{id}`` members (lexicographic)
+``idx:from:{address}``      the same, per sender
+``idx:status:{status}``     the same, per current status
+``active``                  ids that are not terminal yet (for the sweeper and reconciler)
+
+Every write goes through ``create`` or ``update``: both are atomic Redis transactions
+(WATCH/MULTI), so a record, its indexes and its idempotency key never disagree, and two
+workers updating one record cannot lose each other's write.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis
+
+from worker.domain.errors import ValidationError
+from worker.domain.records import TxRecord
+
+PREFIX = "kvsigner:"
+T = TypeVar("T")
+
+
+def body_fingerprint(body: Any) -> str:
+    """A stable hash of a JSON body (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _member(rec: TxRecord) -> str:
+    return f"{rec.created_at:015d}:{rec.id}"
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[TxRecord]
+    next_cursor: str | None
+
+
+class RecordNotFound(KeyError):
+    pass
+
+
+class RecordStore:
+    """Records in Redis. Thread-safe as long as the ``redis.Redis`` client is (it is)."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int = 30 * 24 * 3600) -> None:
+        self.r = client
+        self.ttl = ttl_seconds
+
+    # --- keys ---------------------------------------------------------------------------
+    @staticmethod
+    def key(tx_id: str) -> str:
+        return f"{PREFIX}tx:{tx_id}"
+
+    @staticmethod
+    def _idem_key(key: str) -> str:
+        return f"{PREFIX}idem:{hashlib.sha256(key.encode()).hexdigest()}"
+
+    # --- create -------------------------------------------------------------------------
+    def create(self, rec: TxRecord, idempotency_key: str | None = None,
+               fingerprint: str | None = None) -> tuple[TxRecord, bool]:
+        """Save a new record; returns ``(record, created)``.
+
+        With an idempotency key already used for the same ``fingerprint``, returns the
+        existing record and ``created=False`` (nothing written). Used with another
+        fingerprint: raises ``ValidationError('idempotency_conflict')``.
+        """
+        idem = self._idem_key(idempotency_key) if idempotency_key else None
+        with self.r.pipeline() as pipe:
+            while True:
+                try:
+                    if idem:
+                        pipe.watch(idem)
+                        existing = pipe.get(idem)
+                        if existing is not None:
+                            saved = json.loads(existing)
+                            if saved["hash"] != fingerprint:
+                                raise ValidationError(
+                                    "idempotency_conflict",
+                                    "this Idempotency-Key was used with a different request")
+                            pipe.unwatch()
+                            found = self.get(saved["id"])
+                            if found is None:
+                                raise RecordNotFound(saved["id"])
+                            return found, False
+                    pipe.multi()
+                    if idem:
+                        pipe.set(idem, json.dumps({"hash": fingerprint, "id": rec.id}),
+                                 ex=self.ttl)
+                    self._write(pipe, rec, previous_status=None)
+                    pipe.execute()
+                    return rec, True
+                except redis.WatchError:
+                    continue
+
+    # --- read ---------------------------------------------------------------------------
+    def get(self, tx_id: str) -> TxRecord | None:
+        raw = self.r.get(self.key(tx_id))
+        return None if raw is None else TxRecord.from_json_dict(json.loads(raw))
+
+    def require(self, tx_id: str) -> TxRecord:
+        rec = self.get(tx_id)
+        if rec is None:
+            raise RecordNotFound(tx_id)
+        return rec
+
+    # --- update -------------------------------------------------------------------------
+    def update(self, tx_id: str, change: Callable[[TxRecord], T], *,
+               watch: Sequence[str] = (), precheck: Callable[[Any], None] | None = None,
+               also: Callable[[Any, TxRecord], None] | None = None) -> tuple[TxRecord, T]:
+        """Apply ``change`` to the current record atomically and return it with ``change``'s
+        result. ``change`` may run more than once (on a concurrent write) and must only
+        mutate the record it is given. Raises ``RecordNotFound``.
+
+        For callers that must write other keys in the same transaction (the nonce
+        allocator): ``watch`` adds keys to WATCH, ``precheck(pipe)`` runs after WATCH and may
+        raise to abort (e.g. a lock no longer ours), and ``also(pipe, record)`` queues extra
+        commands inside MULTI. With ``also`` the transaction runs even if the record is
+        unchanged.
+        """
+        key = self.key(tx_id)
+        with self.r.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key, *watch)
+                    if precheck is not None:
+                        precheck(pipe)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        raise RecordNotFound(tx_id)
+                    rec = TxRecord.from_json_dict(json.loads(raw))
+                    before = json.dumps(rec.to_json_dict(), sort_keys=True)
+                    previous = rec.status
+                    result = change(rec)
+                    if also is None and json.dumps(rec.to_json_dict(),
+                                                   sort_keys=True) == before:
+                        pipe.unwatch()
+                        return rec, result
+                    pipe.multi()
+                    self._write(pipe, rec, previous_status=previous)
+                    if also is not None:
+                        also(pipe, rec)
+                    pipe.execute()
+                    return rec, result
+                except redis.WatchError:
+                    continue
+
+    def _write(self, pipe: Any, rec: TxRecord, previous_status: Any) -> None:
+        member = _member(rec)
+        ttl = None if not rec.status.terminal else self.ttl
+        pipe.set(self.key(rec.id), json.dumps(rec.to_json_dict()), ex=ttl)
+        if previous_status is None:
+            pipe.zadd(f"{PREFIX}idx:all", {member: 0})
+            pipe.zadd(f"{PREFIX}idx:from:{rec.sender}", {member: 0})
+        if previous_status != rec.status:
+            if previous_status is not None:
+                pipe.zrem(f"{PREFIX}idx:status:{previous_status}", member)
+            pipe.zadd(f"{PREFIX}idx:status:{rec.status}", {member: 0})
+        if rec.status.terminal:
+            pipe.srem(f"{PREFIX}active", rec.id)
+        else:
+            pipe.sadd(f"{PREFIX}active", rec.id)
+
+    # --- listing ------------------------------------------------------------------------
+    def list(self, sender: str | None = None, status: str | None = None, limit: int = 50,
+             cursor: str | None = None) -> Page:
+        """Newest first. Filters combine; ``cursor`` comes from a previous page.
+        Raises ``ValidationError('invalid_cursor')`` for a cursor this store did not make."""
+        if sender:
+            index = f"{PREFIX}idx:from:{sender}"
+            other = status
+        elif status:
+            index, other = f"{PREFIX}idx:status:{status}", None
+        else:
+            index, other = f"{PREFIX}idx:all", None
+        upper = "+"
+        if cursor:
+            upper = "(" + _decode_cursor(cursor)
+        out: list[TxRecord] = []
+        last_member: str | None = None
+        exhausted = False
+        while len(out) < limit and not exhausted:
+            batch = self.r.zrevrangebylex(index, upper, "-", start=0, num=max(limit * 2, 20))
+            if not batch:
+                break
+            exhausted = len(batch) < max(limit * 2, 20)
+            for raw_member in batch:
+                member = raw_member.decode() if isinstance(raw_member, bytes) else raw_member
+                upper = "(" + member
+                rec = self.get(member.split(":", 1)[1])
+                if rec is None:  # expired: drop the stale index entry lazily
+                    self.r.zrem(index, member)
+                    continue
+                if other and rec.status != other:
+                    continue
+                out.append(rec)
+                last_member = member
+                if len(out) == limit:
+                    break
+        more = len(out) == limit and last_member is not None and bool(
+            self.r.zrevrangebylex(index, "(" + last_member, "-", start=0, num=1))
+        return Page(out, _encode_cursor(last_member) if more and last_member else None)
+
+    def active_ids(self) -> Iterator[str]:
+        for raw in self.r.sscan_iter(f"{PREFIX}active", count=500):
+            yield raw.decode() if isinstance(raw, bytes) else raw
+
+    def count_by_status(self) -> dict[str, int]:
+        from worker.domain.records import Status
+
+        return {s.value: int(self.r.zcard(f"{PREFIX}idx:status:{s.value}")) for s in Status}
+
+
+def _encode_cursor(member: str) -> str:
+    return base64.urlsafe_b64encode(member.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        member = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("invalid_cursor", "malformed cursor") from None
+    prefix, _, tx_id = member.partition(":")
+    if not (len(prefix) == 15 and prefix.isdigit() and tx_id):
+        raise ValidationError("invalid_cursor", "malformed cursor")
+    return member

@@ -1,0 +1,53 @@
+"""Accepting a transaction: validate, save, then enqueue (the REST API and JSON-RPC share it).
+
+Save before enqueue: if enqueueing fails after the save, the record stays ``queued`` and the
+sweeper queues it later, so an accepted transaction is never lost. Invalid input raises
+``ValidationError`` before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from worker.domain.errors import ValidationError
+from worker.domain.records import TxRecord, new_id
+from worker.domain.requests import parse_transaction_request
+from worker.services import Services
+from worker.store.records import body_fingerprint
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def enqueue_process(tx_id: str) -> None:
+    """Put ``tx_id`` on the send queue (imports Celery only when first used)."""
+    from worker.celery_app import SEND_QUEUE, app
+
+    app.send_task("kvsigner.process", args=[tx_id], queue=SEND_QUEUE)
+
+
+def submit_transaction(services: Services, body: Any, idempotency_key: str | None = None,
+                       enqueue: Callable[[str], None] = enqueue_process,
+                       allow_extra: bool = True) -> tuple[TxRecord, bool]:
+    """Validate ``body``, store a ``queued`` record and enqueue it.
+
+    Returns ``(record, created)``; ``created`` is False when ``idempotency_key`` was already
+    used with the same body (the earlier record is returned, nothing is enqueued). Raises
+    ``ValidationError`` (nothing stored) including ``idempotency_conflict``.
+    """
+    if idempotency_key is not None and (
+            not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY
+            or not idempotency_key.isprintable()):
+        raise ValidationError("invalid_field", "Idempotency-Key must be 1-200 printable "
+                              "characters")
+    chain_id = services.chain_id()
+    req, metadata, webhook_url = parse_transaction_request(
+        body, is_account=services.is_account, chain_id=chain_id, allow_extra=allow_extra,
+        metadata_max_bytes=services.settings.metadata_max_bytes)
+    rec = TxRecord(id=new_id(), request=req, chain_id=chain_id, metadata=metadata,
+                   webhook_url=webhook_url, idempotency_key=idempotency_key)
+    rec.transition(rec.status, "accepted")
+    saved, created = services.store.create(rec, idempotency_key, body_fingerprint(body))
+    if created:
+        enqueue(saved.id)
+    return saved, created

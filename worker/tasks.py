@@ -1,0 +1,86 @@
+"""Celery tasks: thin adapters from a queue message to a pipeline call.
+
+Each task loads nothing itself; it calls the pipeline and schedules what the returned
+``Step`` asks for. Scheduling a follow-up before the current message is acknowledged can
+deliver it twice after a crash; the pipeline is idempotent, so that is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery.signals import worker_ready, worker_shutting_down
+
+from worker.celery_app import RECEIPTS_QUEUE, SEND_QUEUE, app
+from worker.pipeline import Step
+from worker.services import Services
+from worker.settings import Settings
+from worker.sweeper import sweep_once
+
+log = logging.getLogger("kvsigner.tasks")
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def services() -> Services:
+    """This worker process's services, built on first use."""
+    global _services
+    with _services_lock:
+        if _services is None:
+            _services = Services(Settings.from_env())
+        return _services
+
+
+def schedule(tx_id: str, step: Step) -> None:
+    if step.kind == "process":
+        process.apply_async((tx_id,), countdown=step.delay or None, queue=SEND_QUEUE)
+    elif step.kind == "track":
+        track.apply_async((tx_id,), countdown=step.delay or None, queue=RECEIPTS_QUEUE)
+
+
+@app.task(name="kvsigner.process")
+def process(tx_id: str) -> None:
+    schedule(tx_id, services().pipeline.process(tx_id))
+
+
+@app.task(name="kvsigner.track")
+def track(tx_id: str) -> None:
+    schedule(tx_id, services().pipeline.track(tx_id))
+
+
+@app.task(name="kvsigner.sweep")
+def sweep() -> None:
+    for tx_id, step in sweep_once(services()):
+        schedule(tx_id, step)
+
+
+# --- liveness: each worker process keeps a short-lived key in Redis (read by GET /status) --
+HEARTBEAT_SECONDS = 5.0
+_stop_heartbeat = threading.Event()
+
+
+def _heartbeat(name: str) -> None:
+    key = f"kvsigner:worker:{name}"
+    while not _stop_heartbeat.is_set():
+        try:
+            services().redis.set(key, "1", ex=int(HEARTBEAT_SECONDS * 3))
+        except Exception:  # noqa: BLE001 - Redis down: keep trying, the key just expires
+            log.debug("heartbeat failed", exc_info=True)
+        _stop_heartbeat.wait(HEARTBEAT_SECONDS)
+    try:
+        services().redis.delete(key)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: object = None, **_: object) -> None:
+    name = str(getattr(sender, "hostname", "worker"))
+    threading.Thread(target=_heartbeat, args=(name,), name="kvsigner-heartbeat",
+                     daemon=True).start()
+
+
+@worker_shutting_down.connect
+def _end_heartbeat(**_: object) -> None:
+    _stop_heartbeat.set()
