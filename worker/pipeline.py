@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from worker.chain.fees import FeePlan, bumped, estimate_gas, plan_fees
 from worker.chain.node import NodeClient
-from worker.chain.node_errors import OUTCOMES, classify
+from worker.chain.node_errors import outcome_for
 from worker.domain.errors import KvsignerError, NodeError
 from worker.domain.records import HistoryEntry, Status, TxRecord, TxRequest, now_ms
 from worker.nonces import NonceManager
@@ -156,7 +156,7 @@ class Pipeline:
             # The node may or may not have it: the nonce can never be handed back now.
             self.store.update(rec.id, lambda r: setattr(r, "sent", True))
             return Step("process", backoff(rec.attempts), exc.code)
-        action = OUTCOMES[classify(exc.message)].action if exc.node_class else "fail"
+        action = outcome_for(exc).action
         if action in ("success", "accepted"):
             return self._mark_submitted(rec.id, f"node: {exc.node_class}")
         if action == "check_nonce":
