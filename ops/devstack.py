@@ -77,11 +77,12 @@ class DevStack:
                 emu = start_emulator(self.data_dir / "keyvault", _port(8443), self.keys,
                                      self.emulator_args)
                 self.procs.append(emu)
-                env.update(emu.extra["env"])  # type: ignore[arg-type]
+                env.update(dict(emu.extra["env"]))  # type: ignore[call-overload]
                 self.vault_url = env["KVSIGNER_VAULT_URL"]
             else:
                 env["KVSIGNER_VAULT_URL"] = self.vault_url
-            env.update(KVSIGNER_REDIS_URL=self.redis_url, KVSIGNER_NODE_URL=self.node_url,
+            env.update(KVSIGNER_REDIS_URL=str(self.redis_url),
+                       KVSIGNER_NODE_URL=str(self.node_url),
                        KVSIGNER_WORKER_CONCURRENCY=str(self.worker_concurrency))
             env.update(self.extra_env)
             self.env = env

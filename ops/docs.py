@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from worker.domain.errors import ERROR_CODES
@@ -43,13 +44,17 @@ def errors_table() -> str:
 SECTIONS = {"settings": settings_table, "errors": errors_table}
 
 
+def _replacement(body: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: m.group(1) + body + "\n" + m.group(2)
+
+
 def render(text: str) -> str:
     """``text`` with every generated section replaced by its current content."""
     for name, build in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no {name} markers")
-        text = pattern.sub(lambda m, b=build: m.group(1) + b() + "\n" + m.group(2), text)
+        text = pattern.sub(_replacement(build()), text)
     return text
 
 

@@ -7,6 +7,7 @@ idempotent and escalates from SIGTERM to SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -59,10 +60,8 @@ class ManagedProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -71,10 +70,8 @@ class ManagedProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process group (no clean-up runs: used for crash tests)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait()
 
     def log_tail(self, chars: int = 4000) -> str:

@@ -16,6 +16,7 @@ finds the nonce already on its record and reuses it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,10 +71,9 @@ class NonceManager:
         try:
             yield lock
         finally:
-            try:
+            # Expired: another worker may own it now; our commit was fenced anyway.
+            with contextlib.suppress(redis.exceptions.LockError):
                 lock.release()
-            except redis.exceptions.LockError:
-                pass  # expired: another worker may own it now; our commit was fenced anyway
 
     def _fence(self, lock: Lock, sender: str) -> Callable[[Any], None]:
         token = lock.local.token
@@ -109,7 +109,7 @@ class NonceManager:
                 floor = self.pending_count(sender)
                 next_nonce = max(next_nonce or 0, floor)
                 synced_at = now
-            free = [int(m) for m in self.r.zrange(free_key, 0, -1)]
+            free = [int(m) for m in self.r.zrange(free_key, 0, -1)]  # type: ignore[arg-type]
             reusable = [n for n in free if floor <= n < next_nonce]
             chosen = reusable[0] if reusable else next_nonce
             stale_free = [n for n in free if n < floor]

@@ -49,7 +49,7 @@ DONE = Step("done")
 
 def backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
     """Exponential backoff with full jitter: a random wait in [base, min(cap, base*2^n)]."""
-    return random.uniform(base, min(cap, base * 2 ** min(attempt, 16)))  # noqa: S311
+    return random.uniform(base, min(cap, base * 2 ** min(attempt, 16)))
 
 
 class Pipeline:

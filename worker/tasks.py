@@ -7,9 +7,11 @@ deliver it twice after a crash; the pipeline is idempotent, so that is harmless.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
+import redis
 from celery.signals import worker_ready, worker_shutting_down
 
 from worker.celery_app import RECEIPTS_QUEUE, SEND_QUEUE, app
@@ -65,13 +67,11 @@ def _heartbeat(name: str) -> None:
     while not _stop_heartbeat.is_set():
         try:
             services().redis.set(key, "1", ex=int(HEARTBEAT_SECONDS * 3))
-        except Exception:  # noqa: BLE001 - Redis down: keep trying, the key just expires
+        except redis.RedisError:  # Redis down: keep trying; the key simply expires
             log.debug("heartbeat failed", exc_info=True)
         _stop_heartbeat.wait(HEARTBEAT_SECONDS)
-    try:
+    with contextlib.suppress(redis.RedisError):
         services().redis.delete(key)
-    except Exception:  # noqa: BLE001
-        pass
 
 
 @worker_ready.connect

@@ -13,7 +13,9 @@ import json
 from typing import Any
 
 import requests
+from eth_typing import URI
 from web3 import HTTPProvider
+from web3.types import RPCEndpoint
 
 from worker.chain.node_errors import to_node_error
 from worker.domain.errors import NodeError
@@ -34,7 +36,7 @@ class NodeClient:
     def call(self, method: str, params: list[Any] | None = None) -> Any:
         """Send one request and return its ``result``. Raises ``NodeError``."""
         try:
-            response = self._provider.make_request(method, params or [])  # type: ignore[arg-type]
+            response = self._provider.make_request(RPCEndpoint(method), params or [])
         except (requests.RequestException, OSError, ValueError) as exc:
             raise NodeError("node_unavailable", f"node request {method} failed: "
                             f"{type(exc).__name__}", node_class="TRANSPORT",
@@ -50,7 +52,7 @@ class NodeClient:
     def raw(self, payload: dict[str, Any] | list[Any]) -> Any:
         """Forward a JSON-RPC request or batch unchanged; returns the node's JSON body."""
         resp = self._provider._request_session_manager.make_post_request(
-            self._provider.endpoint_uri, _dumps(payload), **self._provider.get_request_kwargs())
+            URI(self.url), _dumps(payload), **self._provider.get_request_kwargs())
         return _loads(resp)
 
     # --- typed helpers -----------------------------------------------------------------
