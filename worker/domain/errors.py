@@ -84,6 +84,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
         422, False, "The node rejected the transaction for another reason; the message "
         "quotes it."),
     # Generic.
+    "invalid_settings": ErrorCode(
+        500, False, "A KVSIGNER_/AZURE_ environment variable has a value that cannot be used; "
+        "the message names it."),
     "internal_error": ErrorCode(500, False, "An unexpected error; the logs carry details."),
 }
 
