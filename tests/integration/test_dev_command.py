@@ -1,0 +1,66 @@
+"""`kvsigner dev` as a user runs it (what `make run` does): it comes up, writes dev.json,
+prints a curl that sends a transaction which gets mined, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ops.processes import ROOT, free_port
+from tests.integration.stack_helpers import wait_terminal
+
+pytestmark = pytest.mark.integration
+
+
+def test_dev_command_comes_up_and_its_curl_mines_a_transaction(tmp_path: Path) -> None:
+    data_dir = tmp_path / "dev"
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "dev", "--api-port", str(port), "--workers", "1",
+         "--keys", "2", "--data-dir", str(data_dir)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    output: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        text = "".join(output)
+        assert "kvsigner dev stack is up" in text, text
+        info = json.loads((data_dir / "dev.json").read_text())
+        for key in ("api", "rpc", "vaultUrl", "caFile", "nodeUrl", "redisUrl", "accounts"):
+            assert info[key], key
+        assert len(info["accounts"]) == 2
+        for account in info["accounts"]:
+            assert account in text
+        curl = next(line.strip() for line in output if line.strip().startswith("curl -s -X POST"))
+        sent = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=30,
+                              check=True)
+        tx_id = json.loads(sent.stdout)["id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", tx_id)
+        rec = wait_terminal(info["api"], [tx_id], 90)[tx_id]
+        assert rec["status"] == "confirmed", rec
+        assert rec["receipt"]["blockNumber"] >= 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rest, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, _ = proc.communicate()
+    assert proc.returncode == 0, "".join(output) + rest
+    assert "stopping" in rest
