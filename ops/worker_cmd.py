@@ -7,7 +7,7 @@ import os
 import socket
 import tempfile
 
-from worker.celery_app import QUEUES
+from worker.queues import QUEUES
 
 
 def main(argv: list[str]) -> int:

@@ -11,12 +11,10 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
+from worker.queues import QUEUES, RECEIPTS_QUEUE, SEND_QUEUE, WEBHOOKS_QUEUE
 from worker.settings import Settings
 
-SEND_QUEUE = "kvsigner.send"
-RECEIPTS_QUEUE = "kvsigner.receipts"
-WEBHOOKS_QUEUE = "kvsigner.webhooks"
-QUEUES = (SEND_QUEUE, RECEIPTS_QUEUE, WEBHOOKS_QUEUE)
+__all__ = ["QUEUES", "RECEIPTS_QUEUE", "SEND_QUEUE", "WEBHOOKS_QUEUE", "app", "make_celery"]
 
 
 def make_celery(settings: Settings) -> Celery:

@@ -40,10 +40,15 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
             or not idempotency_key.isprintable()):
         raise ValidationError("invalid_field", "Idempotency-Key must be 1-200 printable "
                               "characters")
-    chain_id = services.chain_id()
+    # Validate the body before asking the node anything: bad input is a 400 even while the
+    # node is down. The chain id check follows, once the node's chain is known.
     req, metadata, webhook_url = parse_transaction_request(
-        body, is_account=services.is_account, chain_id=chain_id, allow_extra=allow_extra,
+        body, is_account=services.is_account, chain_id=None, allow_extra=allow_extra,
         metadata_max_bytes=services.settings.metadata_max_bytes)
+    chain_id = services.chain_id()
+    if req.chain_id is not None and req.chain_id != chain_id:
+        raise ValidationError("wrong_chain", f"chainId {req.chain_id} is not the node's "
+                              f"chain {chain_id}")
     rec = TxRecord(id=new_id(), request=req, chain_id=chain_id, metadata=metadata,
                    webhook_url=webhook_url, idempotency_key=idempotency_key)
     rec.transition(rec.status, "accepted")

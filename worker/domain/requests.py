@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from eth_utils import is_checksum_address, to_checksum_address
 
@@ -185,8 +186,22 @@ def parse_transaction_request(
             raise ValidationError("invalid_field", f"`metadata` exceeds {metadata_max_bytes} "
                                   "bytes")
     webhook_url = body.get("webhookUrl") if allow_extra else None
-    if webhook_url is not None and (not isinstance(webhook_url, str) or len(webhook_url) > 2048
-                                    or not re.match(r"^https?://[^\s]+$", webhook_url)):
-        raise ValidationError("invalid_field", "`webhookUrl` must be an http(s) URL of at most "
-                              "2048 characters")
+    if webhook_url is not None:
+        webhook_url = _parse_http_url(webhook_url, "webhookUrl")
     return req, metadata, webhook_url
+
+
+def _parse_http_url(value: Any, field: str) -> str:
+    """An absolute http(s) URL with a host, at most 2048 characters (where it may point is
+    decided by the webhook SSRF guard, not here)."""
+    bad = ValidationError("invalid_field", f"`{field}` must be an absolute http(s) URL with a "
+                          "host, at most 2048 characters")
+    if not isinstance(value, str) or len(value) > 2048 or any(c.isspace() for c in value):
+        raise bad
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise bad from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise bad
+    return value

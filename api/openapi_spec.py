@@ -1,0 +1,180 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``.
+
+``PATHS`` has one entry per route, keyed by its OpenAPI path (``/transactions/{tx_id}`` for
+Flask's ``/transactions/<tx_id>``) and then by lower-case method. A test compares it with
+the app's ``url_map`` both ways, so a route added without an entry here (or an entry without
+a route) fails the build: adding an endpoint means adding one entry.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from api.listing import DEFAULT_LIMIT, MAX_LIMIT
+from api.openapi_schemas import SCHEMAS, Schema, ref
+from api.status_report import version
+from worker.domain.records import Status
+from worker.submit import MAX_IDEMPOTENCY_KEY
+
+JSON = "application/json"
+
+
+def body(schema_name: str, description: str,
+         headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON response whose body is ``components.schemas[schema_name]``."""
+    out: dict[str, Any] = {"description": description,
+                           "content": {JSON: {"schema": ref(schema_name)}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def errors(by_status: dict[int, str]) -> dict[str, Any]:
+    """Error responses: ``{400: "invalid_field, ..."}`` -> ``{"400": <Error response>}``."""
+    return {str(status): body("Error", f"Error codes: {codes}.")
+            for status, codes in by_status.items()}
+
+
+def operation(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
+              description: str | None = None, parameters: list[Schema] | None = None,
+              request: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary,
+                           "responses": responses}
+    if description:
+        out["description"] = description
+    if parameters:
+        out["parameters"] = parameters
+    if request:
+        out["requestBody"] = request
+    return out
+
+
+def query(name: str, description: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+_TX_ID = {"name": "tx_id", "in": "path", "required": True,
+          "description": "The id returned by POST /transactions (32 lower-case hex digits).",
+          "schema": {"type": "string"}}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes the request safe to repeat: the same key with the same body "
+                   "returns the original transaction (200, `Idempotent-Replayed: true`) "
+                   "without sending again; with another body it is refused (409).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+}
+_LOCATION = {"Location": {"description": "/transactions/{id} of the transaction.",
+                          "schema": {"type": "string"}}}
+_REPLAYED = {"Idempotent-Replayed": {"description": "`true` on a repeat.",
+                                     "schema": {"type": "string", "enum": ["true"]}}}
+_BAD_TX = ("invalid_json, invalid_field, invalid_address, unknown_account, fee_conflict, "
+           "wrong_chain")
+_DEPS = "node_unavailable, vault_unavailable, vault_throttled, vault_not_configured"
+
+PATHS: dict[str, dict[str, dict[str, Any]]] = {
+    "/transactions": {
+        "post": operation(
+            "createTransaction", "transactions", "Queue a transaction for signing and sending",
+            description="Validates and stores the transaction as `queued`, then hands its id "
+                        "to the workers. Nothing is stored when validation fails.",
+            parameters=[{"$ref": "#/components/parameters/IdempotencyKey"}],
+            request={"required": True,
+                     "content": {JSON: {"schema": ref("TransactionRequest")}}},
+            responses={
+                "202": body("Transaction", "Accepted and queued.", _LOCATION),
+                "200": body("Transaction", "An idempotent repeat: the original transaction.",
+                            {**_LOCATION, **_REPLAYED}),
+                **errors({400: _BAD_TX, 409: "idempotency_conflict", 413: "body_too_large",
+                          415: "unsupported_media_type",
+                          502: "vault_auth_failed, vault_forbidden", 503: _DEPS}),
+            }),
+        "get": operation(
+            "listTransactions", "transactions", "List transactions, newest first",
+            parameters=[
+                query("from", "Only this sender.", ref("Address")),
+                query("status", "Only this status.",
+                      {"type": "string", "enum": [s.value for s in Status]}),
+                query("limit", f"Page size (default {DEFAULT_LIMIT}).",
+                      {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                       "default": DEFAULT_LIMIT}),
+                query("cursor", "`nextCursor` of the previous page.", {"type": "string"}),
+            ],
+            responses={"200": body("TransactionList", "One page; `nextCursor` is null on "
+                                                      "the last."),
+                       **errors({400: "invalid_field, invalid_address, invalid_cursor"})}),
+    },
+    "/transactions/{tx_id}": {
+        "get": operation("getTransaction", "transactions", "One transaction and its history",
+                         parameters=[_TX_ID],
+                         responses={"200": body("Transaction", "The transaction."),
+                                    **errors({404: "not_found"})}),
+    },
+    "/accounts": {
+        "get": operation("listAccounts", "accounts", "The vault's enabled signing accounts",
+                         responses={"200": body("AccountList", "Accounts by key name."),
+                                    **errors({502: "vault_auth_failed, vault_forbidden",
+                                              503: _DEPS})}),
+    },
+    "/healthz": {
+        "get": operation("healthz", "operations", "Liveness: the process answers",
+                         description="Asks no dependency.",
+                         responses={"200": body("Health", "Always.")}),
+    },
+    "/readyz": {
+        "get": operation("readyz", "operations", "Readiness: Redis, node and vault answer",
+                         description="Each check is bounded to about 2 seconds.",
+                         responses={"200": body("Readiness", "Every dependency answered."),
+                                    "503": body("Readiness", "At least one did not.")}),
+    },
+    "/status": {
+        "get": operation("status", "operations", "Versions, dependencies, queues, counts",
+                         description="A dependency that fails is shown as unreachable; "
+                                     "this endpoint itself does not fail for it.",
+                         responses={"200": body("Status", "The service's state.")}),
+    },
+    "/openapi.json": {
+        "get": operation("openapi", "operations", "This document",
+                         responses={"200": {"description": "OpenAPI 3.1 document.",
+                                            "content": {JSON: {"schema": {
+                                                "type": "object"}}}}}),
+    },
+}
+
+_COMMON_ERRORS = {
+    "404": body("Error", "Error code: not_found (unknown route)."),
+    "405": body("Error", "Error code: method_not_allowed."),
+    "500": body("Error", "Error code: internal_error."),
+}
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    paths = copy.deepcopy(PATHS)
+    for operations in paths.values():
+        for op in operations.values():
+            for status, response in _COMMON_ERRORS.items():
+                op["responses"].setdefault(status, response)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kvsigner",
+            "version": version(),
+            "description": "Signs and sends Ethereum transactions with keys held in Azure "
+                           "Key Vault. Every error body is `{\"error\": {\"code\", "
+                           "\"message\"}}` with a stable code.",
+        },
+        "tags": [{"name": "transactions"}, {"name": "accounts"}, {"name": "operations"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": {"IdempotencyKey": _IDEMPOTENCY_KEY},
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy of the document (callers may modify it)."""
+    return copy.deepcopy(_document())
