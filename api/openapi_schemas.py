@@ -106,7 +106,14 @@ SCHEMAS: dict[str, Schema] = {
         "fees": obj({"gasPrice": _DECIMAL, "maxFeePerGas": _DECIMAL,
                      "maxPriorityFeePerGas": _DECIMAL}),
         "hash": nullable({"type": "string"}),
-        "hashes": {"type": "array", "items": _STR},
+        "hashes": {"type": "array", "items": _STR,
+                   "description": "Every hash signed for this nonce: the original and each "
+                                  "fee bump or cancellation."},
+        "bumps": {**_INT, "description": "How many replacements were signed."},
+        "cancelRequested": {"type": "boolean"},
+        "kind": {"type": "string", "enum": ["request", "filler"],
+                 "description": "`filler`: a 0-value self-transfer kvsigner sent to fill a "
+                                "nonce gap."},
         "receipt": nullable({"type": "object"}),
         "error": nullable(obj({"code": _STR, "message": _STR})),
         "metadata": nullable({"type": "object"}),

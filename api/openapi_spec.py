@@ -112,6 +112,19 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                          responses={"200": body("Transaction", "The transaction."),
                                     **errors({404: "not_found"})}),
     },
+    "/transactions/{tx_id}/cancel": {
+        "post": operation(
+            "cancelTransaction", "transactions", "Cancel a transaction",
+            description="Not yet broadcast: withdrawn at once (`cancelled`), its nonce handed "
+                        "to the sender's next transaction. Broadcast: replaced by a 0-value "
+                        "self-transfer with the same nonce at higher fees; the record ends "
+                        "`cancelled` when that is mined, or `confirmed`/`reverted` with a "
+                        "note if the original won.",
+            parameters=[_TX_ID],
+            responses={"202": body("Transaction", "Withdrawn, or the cancellation sent."),
+                       **errors({404: "not_found", 409: "not_cancellable",
+                                 503: "node_unavailable"})}),
+    },
     "/accounts": {
         "get": operation("listAccounts", "accounts", "The vault's enabled signing accounts",
                          responses={"200": body("AccountList", "Accounts by key name."),

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from api.body import read_json_object
 from api.context import api_context, services
 from api.listing import parse_list_query
+from worker.cancel import cancel_transaction
 from worker.domain.errors import KvsignerError
 from worker.submit import submit_transaction
 
@@ -56,6 +57,13 @@ def get_transaction(tx_id: str) -> Response:
     if record is None:
         raise KvsignerError("not_found", "no such transaction")
     return jsonify(record.to_api())
+
+
+@bp.post("/transactions/<tx_id>/cancel")
+def cancel(tx_id: str) -> tuple[Response, int]:
+    if not _ID_RE.match(tx_id):
+        raise KvsignerError("not_found", "no such transaction")
+    return jsonify(cancel_transaction(services(), tx_id).to_api()), 202
 
 
 @bp.get("/transactions")

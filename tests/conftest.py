@@ -48,7 +48,10 @@ def anvil(services_dir: Path) -> Iterator[ManagedProcess]:
 
 @pytest.fixture(scope="session")
 def emulator(services_dir: Path) -> Iterator[ManagedProcess]:
-    """A Key Vault emulator with 3 generated keys; ``extra['env']`` points kvsigner at it."""
+    """A Key Vault emulator with 3 generated keys; ``extra['env']`` points kvsigner at it.
+
+    Shared by the whole session: tests may read from it and sign with it, but must not add
+    keys or leave faults configured (start an own instance for that)."""
     proc = start_emulator(services_dir / "emulator", keys=3)
     yield proc
     proc.stop()

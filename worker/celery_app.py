@@ -26,6 +26,7 @@ def make_celery(settings: Settings) -> Celery:
             "kvsigner.process": {"queue": SEND_QUEUE},
             "kvsigner.track": {"queue": RECEIPTS_QUEUE},
             "kvsigner.sweep": {"queue": RECEIPTS_QUEUE},
+            "kvsigner.reconcile": {"queue": RECEIPTS_QUEUE},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -46,6 +47,8 @@ def make_celery(settings: Settings) -> Celery:
         },
         beat_schedule={
             "sweep": {"task": "kvsigner.sweep", "schedule": max(5.0, settings.sweep_seconds / 2)},
+            "reconcile": {"task": "kvsigner.reconcile",
+                          "schedule": max(1.0, settings.reconcile_seconds)},
         },
     )
     return app

@@ -4,7 +4,8 @@ State per (chain, sender), under ``kvsigner:nonce:{chain}:{sender}``:
 
 ``next``       the lowest nonce never handed out by this service (hash field)
 ``synced_at``  when ``next`` was last compared with the node's pending count (hash field)
-``...:free``   a sorted set of nonces that were handed out and then released unused
+``...:free``   a sorted set of nonces that were handed out and then released unused (the
+               score is when), reused lowest first
 
 The safety rule: a nonce is written onto its record in the same Redis transaction that
 advances ``next`` (or takes it from ``free``), while holding the sender's lock, and that
@@ -109,7 +110,7 @@ class NonceManager:
                 floor = self.pending_count(sender)
                 next_nonce = max(next_nonce or 0, floor)
                 synced_at = now
-            free = [int(m) for m in self.r.zrange(free_key, 0, -1)]  # type: ignore[arg-type]
+            free = sorted(int(m) for m in self.r.zrange(free_key, 0, -1))  # type: ignore[arg-type]
             reusable = [n for n in free if floor <= n < next_nonce]
             chosen = reusable[0] if reusable else next_nonce
             stale_free = [n for n in free if n < floor]
@@ -163,7 +164,7 @@ class NonceManager:
                 if next_nonce is not None and nonce == next_nonce - 1:
                     pipe.hset(key, "next", nonce)  # the newest nonce: simply step back
                 else:
-                    pipe.zadd(free_key, {str(nonce): nonce})
+                    pipe.zadd(free_key, {str(nonce): time.time()})  # score: since when
 
             self.store.update(tx_id, change, watch=(lock.name, key),
                               precheck=self._fence(lock, sender), also=also)

@@ -18,6 +18,7 @@ from worker.nonces import NonceManager
 from worker.pipeline import Pipeline
 from worker.settings import Settings
 from worker.signing.base import DigestSigner, VaultAccount
+from worker.signing.ratelimit import VaultRateLimiter
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
 
@@ -61,7 +62,11 @@ class Services:
             if self._signer is None:
                 from worker.signing.factory import build_signer
 
-                self._signer = build_signer(self.settings)
+                limit = self.settings.vault_rate_limit
+                limiter = (VaultRateLimiter(self.redis, self.settings.vault_url, limit)
+                           if limit > 0 else None)
+                self._signer = build_signer(self.settings,
+                                            limiter.acquire if limiter else None)
             return self._signer
 
     def chain_id(self) -> int:

@@ -109,6 +109,10 @@ FIELDS: tuple[Field, ...] = (
           "1, 2, 4, 8, 16 s with jitter, or the vault's Retry-After."),
     Field("vault_backoff_cap", "KVSIGNER_VAULT_BACKOFF_CAP", float, 16.0,
           "Longest single wait between sign retries, in seconds."),
+    Field("vault_rate_limit", "KVSIGNER_VAULT_RATE_LIMIT", int, 1800,
+          "Sign calls per 10 seconds that all workers together may make to the vault "
+          "(shared through Redis). Keep it below the vault's quota: 2,000 for HSM keys, "
+          "4,000 for software keys. 0 turns the limiter off."),
     # --- Azure credentials (azure-identity's standard variables) ------------------------
     Field("azure_credential", "KVSIGNER_AZURE_CREDENTIAL", _credential_mode, "default",
           "How to authenticate to Azure: `default` (DefaultAzureCredential chain), "
@@ -146,6 +150,22 @@ FIELDS: tuple[Field, ...] = (
           "maxFeePerGas = base fee x this + tip, so the fee survives several full blocks."),
     Field("confirmations", "KVSIGNER_CONFIRMATIONS", int, 1,
           "Blocks on top of the mined block before a transaction is `confirmed`."),
+    Field("stuck_seconds", "KVSIGNER_STUCK_SECONDS", float, 60.0,
+          "A submitted transaction not mined this long after its last broadcast is re-signed "
+          "with the same nonce and higher fees."),
+    Field("bump_percent", "KVSIGNER_BUMP_PERCENT", int, 15,
+          "How much each fee bump raises both maxFeePerGas and maxPriorityFeePerGas (or "
+          "gasPrice), in percent; pools require at least 10."),
+    Field("max_bumps", "KVSIGNER_MAX_BUMPS", int, 10,
+          "Most fee bumps of one transaction."),
+    Field("max_fee_cap_wei", "KVSIGNER_MAX_FEE_CAP_WEI", int, 500 * 10**9,
+          "Fee bumps never raise maxFeePerGas (or gasPrice) above this, in wei."),
+    Field("gap_fill_seconds", "KVSIGNER_GAP_FILL_SECONDS", float, 30.0,
+          "A handed-back nonce that no new transaction takes within this time is filled with "
+          "a 0-value self-transfer, so later transactions never wait behind a gap."),
+    Field("reconcile_seconds", "KVSIGNER_RECONCILE_SECONDS", float, 15.0,
+          "How often each active sender's nonce state is compared with the chain and "
+          "repaired."),
     Field("receipt_poll_seconds", "KVSIGNER_RECEIPT_POLL_SECONDS", float, 1.0,
           "How often a submitted transaction's receipt is looked for."),
     Field("record_ttl_seconds", "KVSIGNER_RECORD_TTL_SECONDS", int, 30 * 24 * 3600,
@@ -173,6 +193,18 @@ FIELDS: tuple[Field, ...] = (
           "Largest `metadata` object (as JSON) stored with a transaction."),
     Field("public_url", "KVSIGNER_PUBLIC_URL", _optional_str, None,
           "Base URL under which clients reach the API (shown by /status)."),
+    # --- Webhooks (TEMPORARY for the webhook tests; the lead adds these) ---------------------
+    Field("webhook_secret", "KVSIGNER_WEBHOOK_SECRET", Secret, Secret(""),
+          "Signing secret(s) of per-transaction `webhookUrl` deliveries.", secret=True),
+    Field("webhook_allow", "KVSIGNER_WEBHOOK_ALLOW", str, "", "Webhook allowlist."),
+    Field("webhook_connect_timeout", "KVSIGNER_WEBHOOK_CONNECT_TIMEOUT", float, 5.0, "x"),
+    Field("webhook_read_timeout", "KVSIGNER_WEBHOOK_READ_TIMEOUT", float, 10.0, "x"),
+    Field("webhook_retry_schedule", "KVSIGNER_WEBHOOK_RETRY_SCHEDULE", str,
+          "5,30,120,600,1800,3600,10800", "x"),
+    Field("webhook_retry_window_seconds", "KVSIGNER_WEBHOOK_RETRY_WINDOW_SECONDS", float,
+          86400.0, "x"),
+    Field("webhook_sweep_seconds", "KVSIGNER_WEBHOOK_SWEEP_SECONDS", float, 5.0, "x"),
+    # --- end TEMPORARY ---
 )
 
 
@@ -189,6 +221,7 @@ class Settings:
     vault_read_timeout: float = 15.0
     vault_sign_retries: int = 5
     vault_backoff_cap: float = 16.0
+    vault_rate_limit: int = 1800
     azure_credential: str = "default"
     azure_tenant_id: str = ""
     azure_client_id: str = ""
@@ -204,6 +237,12 @@ class Settings:
     gas_margin_percent: int = 20
     fee_base_multiplier: float = 2.0
     confirmations: int = 1
+    stuck_seconds: float = 60.0
+    bump_percent: int = 15
+    max_bumps: int = 10
+    max_fee_cap_wei: int = 500 * 10**9
+    gap_fill_seconds: float = 30.0
+    reconcile_seconds: float = 15.0
     receipt_poll_seconds: float = 1.0
     record_ttl_seconds: int = 30 * 24 * 3600
     nonce_lock_seconds: float = 30.0
@@ -216,6 +255,15 @@ class Settings:
     api_max_body_bytes: int = 128 * 1024
     metadata_max_bytes: int = 4096
     public_url: str | None = None
+    # TEMPORARY webhook attributes (the lead adds these)
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    webhook_allow: str = ""
+    webhook_connect_timeout: float = 5.0
+    webhook_read_timeout: float = 10.0
+    webhook_retry_schedule: str = "5,30,120,600,1800,3600,10800"
+    webhook_retry_window_seconds: float = 86400.0
+    webhook_sweep_seconds: float = 5.0
+    # end TEMPORARY
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

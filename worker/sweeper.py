@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterator
 
 from worker.domain.records import Status
-from worker.pipeline import Step
 from worker.services import Services
+from worker.steps import Step
 from worker.store.records import PREFIX
 
 

@@ -15,9 +15,10 @@ import redis
 from celery.signals import worker_ready, worker_shutting_down
 
 from worker.celery_app import RECEIPTS_QUEUE, SEND_QUEUE, app
-from worker.pipeline import Step
+from worker.reconciler import reconcile_all
 from worker.services import Services
 from worker.settings import Settings
+from worker.steps import Step
 from worker.sweeper import sweep_once
 
 log = logging.getLogger("kvsigner.tasks")
@@ -55,6 +56,14 @@ def track(tx_id: str) -> None:
 def sweep() -> None:
     for tx_id, step in sweep_once(services()):
         schedule(tx_id, step)
+
+
+@app.task(name="kvsigner.reconcile")
+def reconcile() -> None:
+    # One pass at a time across the cluster: beat may fire while a slow pass still runs.
+    with services().leases.hold("reconcile", 120) as held:
+        if held:
+            reconcile_all(services())
 
 
 # --- liveness: each worker process keeps a short-lived key in Redis (read by GET /status) --

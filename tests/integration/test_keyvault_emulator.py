@@ -1,7 +1,7 @@
 """The Key Vault emulator, driven by the real Azure SDK (azure-identity, azure-keyvault-keys).
 
-Most tests share the session emulator from ``tests/conftest.py``; they create keys with
-unique names and put every runtime fault they change back in a ``finally``. Tests that need
+Most tests share one emulator for this module (not the session one: they create keys, with
+unique names) and put every runtime fault they change back in a ``finally``. Tests that need
 start-up flags or a restart run their own instance under ``tmp_path``.
 """
 
@@ -79,9 +79,18 @@ def connect(env: dict[str, str], secret: str | None = None, **kwargs: Any) -> Va
     return Vault(env, credential, keys, EmulatorAdmin(env))
 
 
+@pytest.fixture(scope="module")
+def own_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """This module creates and imports keys: it gets an emulator of its own, so the shared
+    session emulator keeps exactly its generated keys for other tests."""
+    proc = start_emulator(tmp_path_factory.mktemp("kv-emulator-tests"), keys=3)
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture
-def vault(emulator: ManagedProcess) -> Iterator[Vault]:
-    v = connect(dict(emulator.extra["env"]))  # type: ignore[call-overload]
+def vault(own_emulator: ManagedProcess) -> Iterator[Vault]:
+    v = connect(dict(own_emulator.extra["env"]))  # type: ignore[call-overload]
     yield v
     v.keys.close()
     v.admin.close()
@@ -139,7 +148,8 @@ def reply_headers(exc: HttpResponseError) -> Any:
 
 # --- configuration and authentication ---------------------------------------------------
 
-def test_env_file_points_at_the_emulator(emulator: ManagedProcess) -> None:
+def test_env_file_points_at_the_emulator(own_emulator: ManagedProcess) -> None:
+    emulator = own_emulator
     env = dict(emulator.extra["env"])  # type: ignore[call-overload]
     url = str(emulator.extra["url"])
     assert env["KVSIGNER_VAULT_URL"] == url

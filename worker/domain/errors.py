@@ -40,6 +40,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "idempotency_conflict": ErrorCode(
         409, False, "The Idempotency-Key was already used with a different body."),
     "not_found": ErrorCode(404, False, "No such resource."),
+    "not_cancellable": ErrorCode(
+        409, False, "The transaction is already mined or finished and cannot be cancelled."),
     "method_not_allowed": ErrorCode(405, False, "The endpoint does not accept this method."),
     "invalid_cursor": ErrorCode(400, False, "The paging cursor is malformed."),
     # Key Vault.

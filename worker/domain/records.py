@@ -13,6 +13,7 @@ Statuses, each naming one fact:
 ``confirmed``  mined with status 1 and at least KVSIGNER_CONFIRMATIONS blocks deep
 ``reverted``   mined with status 0 and at least KVSIGNER_CONFIRMATIONS blocks deep
 ``failed``     given up; ``error`` says why (no transaction of it is pending on chain)
+``cancelled``  withdrawn before broadcast, or replaced on chain by a 0-value self-transfer
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ class Status(StrEnum):
     CONFIRMED = "confirmed"
     REVERTED = "reverted"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def terminal(self) -> bool:
         return self in TERMINAL
 
 
-TERMINAL = frozenset({Status.CONFIRMED, Status.REVERTED, Status.FAILED})
+TERMINAL = frozenset({Status.CONFIRMED, Status.REVERTED, Status.FAILED, Status.CANCELLED})
 
 
 def now_ms() -> int:
@@ -118,6 +120,14 @@ class TxRecord:
     # True once a broadcast may have reached the node (accepted, or an ambiguous failure such
     # as a timeout): from then on the nonce is never handed back.
     sent: bool = False
+    broadcast_at: int | None = None  # when the current ``raw`` was last sent (ms)
+    bumps: int = 0  # fee bumps so far (replacements of a stuck transaction)
+    # A cancellation replaces the transaction with a 0-value self-transfer (same nonce).
+    cancel_requested: bool = False
+    cancel_hashes: list[str] = field(default_factory=list)
+    # "request": asked for by a client; "filler": a 0-value self-transfer kvsigner sends to
+    # fill a nonce that would otherwise stay a gap.
+    kind: str = "request"
     receipt: dict[str, Any] | None = None
     error: dict[str, str] | None = None
     attempts: int = 0
@@ -137,6 +147,11 @@ class TxRecord:
             self.history.append(HistoryEntry(status.value, at, note))
         self.status = status
         self.updated_at = at
+
+    def note(self, text: str) -> None:
+        """Record an event in the history without changing the status."""
+        self.history.append(HistoryEntry(self.status.value, now_ms(), text))
+        self.updated_at = now_ms()
 
     def fail(self, code: str, message: str) -> None:
         self.error = {"code": code, "message": message}
@@ -178,6 +193,9 @@ class TxRecord:
             "fees": fees,
             "hash": self.hash,
             "hashes": list(self.hashes),
+            "bumps": self.bumps,
+            "cancelRequested": self.cancel_requested,
+            "kind": self.kind,
             "receipt": self.receipt,
             "error": self.error,
             "metadata": self.metadata,

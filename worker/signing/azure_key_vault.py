@@ -79,6 +79,7 @@ class AzureKeyVaultSigner:
         *,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        before_call: Callable[[], None] | None = None,
     ) -> None:
         if not settings.vault_url:
             raise VaultError("vault_not_configured", "KVSIGNER_VAULT_URL is not set")
@@ -92,6 +93,8 @@ class AzureKeyVaultSigner:
             classify=partial(classify, redact=self._redact),
         )
         self._clock = clock
+        # Runs before every sign attempt, retries included (the shared vault rate limiter).
+        self._before_call = before_call or (lambda: None)
         transport_options: dict[str, Any] = {
             "connection_timeout": settings.vault_connect_timeout,
             "read_timeout": settings.vault_read_timeout,
@@ -162,7 +165,11 @@ class AzureKeyVaultSigner:
         key = entry.account
         what = f"sign with key {key.key_name!r} version {key.key_version!r}"
         try:
-            result = self._retry.run(lambda: entry.client.sign(entry.algorithm, digest), what)
+            def attempt() -> Any:
+                self._before_call()
+                return entry.client.sign(entry.algorithm, digest)
+
+            result = self._retry.run(attempt, what)
         except VaultError as exc:
             if exc.code in ("vault_key_disabled", "vault_key_not_found"):
                 self._mark_stale()
