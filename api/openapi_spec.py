@@ -13,48 +13,12 @@ import functools
 from typing import Any
 
 from api.listing import DEFAULT_LIMIT, MAX_LIMIT
-from api.openapi_schemas import SCHEMAS, Schema, ref
+from api.openapi_parts import JSON, body, errors, operation, query
+from api.openapi_schemas import SCHEMAS, ref
+from api.openapi_webhooks import WEBHOOK_PATHS, WEBHOOK_SCHEMAS
 from api.status_report import version
 from worker.domain.records import Status
 from worker.submit import MAX_IDEMPOTENCY_KEY
-
-JSON = "application/json"
-
-
-def body(schema_name: str, description: str,
-         headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A JSON response whose body is ``components.schemas[schema_name]``."""
-    out: dict[str, Any] = {"description": description,
-                           "content": {JSON: {"schema": ref(schema_name)}}}
-    if headers:
-        out["headers"] = headers
-    return out
-
-
-def errors(by_status: dict[int, str]) -> dict[str, Any]:
-    """Error responses: ``{400: "invalid_field, ..."}`` -> ``{"400": <Error response>}``."""
-    return {str(status): body("Error", f"Error codes: {codes}.")
-            for status, codes in by_status.items()}
-
-
-def operation(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
-              description: str | None = None, parameters: list[Schema] | None = None,
-              request: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary,
-                           "responses": responses}
-    if description:
-        out["description"] = description
-    if parameters:
-        out["parameters"] = parameters
-    if request:
-        out["requestBody"] = request
-    return out
-
-
-def query(name: str, description: str, schema: Schema) -> Schema:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
-
 
 _TX_ID = {"name": "tx_id", "in": "path", "required": True,
           "description": "The id returned by POST /transactions (32 lower-case hex digits).",
@@ -165,7 +129,7 @@ _COMMON_ERRORS = {
 
 @functools.cache
 def _document() -> dict[str, Any]:
-    paths = copy.deepcopy(PATHS)
+    paths = copy.deepcopy({**PATHS, **WEBHOOK_PATHS})
     for operations in paths.values():
         for op in operations.values():
             for status, response in _COMMON_ERRORS.items():
@@ -179,10 +143,11 @@ def _document() -> dict[str, Any]:
                            "Key Vault. Every error body is `{\"error\": {\"code\", "
                            "\"message\"}}` with a stable code.",
         },
-        "tags": [{"name": "transactions"}, {"name": "accounts"}, {"name": "operations"}],
+        "tags": [{"name": "transactions"}, {"name": "accounts"}, {"name": "webhooks"},
+                 {"name": "operations"}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **WEBHOOK_SCHEMAS},
             "parameters": {"IdempotencyKey": _IDEMPOTENCY_KEY},
         },
     }

@@ -35,9 +35,10 @@ from ops.processes import (
 DEV_BALANCE_WEI = 10_000 * 10**18
 
 
-def _port(preferred: int) -> int:
-    """``preferred`` when it is free, else any free port (a second stack must not clash)."""
-    return preferred if not port_open(preferred) else free_port()
+def _port(preferred: int | None) -> int:
+    """``preferred`` when given and free, else any free port (a second stack must not
+    clash)."""
+    return preferred if preferred and not port_open(preferred) else free_port()
 
 
 @dataclass
@@ -53,6 +54,9 @@ class DevStack:
     vault_url: str | None = None
     emulator_args: list[str] = field(default_factory=list)
     worker_concurrency: int = 8
+    # The well-known ports (6380, 8545, 8443) when free; tests use free ports only, since
+    # the Azure SDK caches a vault's auth challenge per host:port for the whole process.
+    well_known_ports: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
     procs: list[ManagedProcess] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -65,16 +69,16 @@ class DevStack:
         env = {k: v for k, v in os.environ.items()}
         try:
             if self.redis_url is None:
-                redis_proc = start_redis(self.data_dir / "redis", _port(6380))
+                redis_proc = start_redis(self.data_dir / "redis", self._known(6380))
                 self.procs.append(redis_proc)
                 self.redis_url = str(redis_proc.extra["url"])
             started_anvil = self.node_url is None
             if started_anvil:
-                anvil = start_anvil(self.data_dir / "logs", _port(8545))
+                anvil = start_anvil(self.data_dir / "logs", self._known(8545))
                 self.procs.append(anvil)
                 self.node_url = str(anvil.extra["url"])
             if self.vault_url is None:
-                emu = start_emulator(self.data_dir / "keyvault", _port(8443), self.keys,
+                emu = start_emulator(self.data_dir / "keyvault", self._known(8443), self.keys,
                                      self.emulator_args)
                 self.procs.append(emu)
                 env.update(dict(emu.extra["env"]))  # type: ignore[call-overload]
@@ -84,6 +88,9 @@ class DevStack:
             env.update(KVSIGNER_REDIS_URL=str(self.redis_url),
                        KVSIGNER_NODE_URL=str(self.node_url),
                        KVSIGNER_WORKER_CONCURRENCY=str(self.worker_concurrency))
+            # The dev stack's webhook receivers usually run on this machine.
+            env.setdefault("KVSIGNER_WEBHOOK_ALLOW", "loopback")
+            env.setdefault("KVSIGNER_WEBHOOK_SECRET", self._webhook_secret())
             env.update(self.extra_env)
             self.env = env
             accounts = self._accounts()
@@ -98,6 +105,19 @@ class DevStack:
         except BaseException:
             self.stop()
             raise
+
+    def _known(self, port: int) -> int:
+        return _port(port if self.well_known_ports else None)
+
+    def _webhook_secret(self) -> str:
+        """The dev stack's per-transaction webhook secret, kept across restarts."""
+        from worker.webhooks.signing import generate_secret
+
+        path = self.data_dir / "webhook-secret"
+        if not path.exists():
+            path.write_text(generate_secret())
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def _kvsigner(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "ops.cli", *args]
@@ -158,6 +178,7 @@ class DevStack:
             "vaultUrl": self.vault_url, "caFile": self.env.get("KVSIGNER_VAULT_CA_FILE"),
             "nodeUrl": self.node_url, "redisUrl": self.redis_url, "accounts": accounts,
             "logs": str(self.data_dir / "logs"),
+            "webhookSecret": self.env.get("KVSIGNER_WEBHOOK_SECRET"),
             "curl": curl_example(api, accounts[0]) if accounts else None,
         }
 
@@ -193,7 +214,7 @@ def main(argv: list[str]) -> int:
                         "environment) instead of the emulator")
     args = parser.parse_args(argv)
     stack = DevStack(args.data_dir.resolve(), args.api_port, args.workers, args.keys,
-                     args.node_url, args.redis_url, args.vault_url)
+                     args.node_url, args.redis_url, args.vault_url, well_known_ports=True)
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -231,6 +252,7 @@ def _banner(info: dict[str, Any], data_dir: Path) -> str:
         f"  redis      {info['redisUrl']}",
         f"  vault      {info['vaultUrl']}",
         f"  logs       {info['logs']}",
+        f"  webhooks   signed with the secret in {data_dir / 'webhook-secret'}",
         f"  settings   {data_dir / 'dev.json'}",
         "  accounts:",
         *[f"    {a}" for a in info["accounts"]],

@@ -18,7 +18,8 @@ __all__ = ["QUEUES", "RECEIPTS_QUEUE", "SEND_QUEUE", "WEBHOOKS_QUEUE", "app", "m
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("kvsigner", broker=settings.broker, include=["worker.tasks"])
+    app = Celery("kvsigner", broker=settings.broker,
+                 include=["worker.tasks", "worker.webhooks.tasks"])
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
         task_default_queue=SEND_QUEUE,
@@ -27,6 +28,7 @@ def make_celery(settings: Settings) -> Celery:
             "kvsigner.track": {"queue": RECEIPTS_QUEUE},
             "kvsigner.sweep": {"queue": RECEIPTS_QUEUE},
             "kvsigner.reconcile": {"queue": RECEIPTS_QUEUE},
+            "kvsigner.webhooks.*": {"queue": WEBHOOKS_QUEUE},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -49,6 +51,9 @@ def make_celery(settings: Settings) -> Celery:
             "sweep": {"task": "kvsigner.sweep", "schedule": max(5.0, settings.sweep_seconds / 2)},
             "reconcile": {"task": "kvsigner.reconcile",
                           "schedule": max(1.0, settings.reconcile_seconds)},
+            "webhooks-sweep": {"task": "kvsigner.webhooks.sweep",
+                               "schedule": settings.webhook_sweep_seconds,
+                               "options": {"queue": WEBHOOKS_QUEUE}},
         },
     )
     return app

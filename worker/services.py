@@ -14,6 +14,7 @@ import redis
 
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
+from worker.domain.records import TxRecord
 from worker.nonces import NonceManager
 from worker.pipeline import Pipeline
 from worker.settings import Settings
@@ -91,7 +92,13 @@ class Services:
     @cached_property
     def pipeline(self) -> Pipeline:
         return Pipeline(self.settings, self.store, self.nonces, self.node, self.signer,
-                        self.leases, self.chain_id())
+                        self.leases, self.chain_id(), on_change=self._publish_webhooks)
+
+    def _publish_webhooks(self, record: TxRecord) -> None:
+        # Imported on use: the webhook modules build on Services (an import cycle otherwise).
+        from worker.webhooks.publish import publish
+
+        publish(self, record)
 
     def close(self) -> None:
         closer: Any = getattr(self._signer, "close", None)

@@ -59,6 +59,14 @@ def _optional_str(raw: str) -> str | None:
     return raw or None
 
 
+def _seconds_list(raw: str) -> str:
+    """Comma-separated positive seconds, kept as text (worker.webhooks.config parses it)."""
+    values = [float(p) for p in raw.split(",") if p.strip()]
+    if not values or any(not 0 < v < float("inf") for v in values):
+        raise ValueError("expected comma-separated positive seconds")
+    return raw
+
+
 def _optional_int(raw: str) -> int | None:
     return int(raw) if raw.strip() else None
 
@@ -193,18 +201,28 @@ FIELDS: tuple[Field, ...] = (
           "Largest `metadata` object (as JSON) stored with a transaction."),
     Field("public_url", "KVSIGNER_PUBLIC_URL", _optional_str, None,
           "Base URL under which clients reach the API (shown by /status)."),
-    # --- Webhooks (TEMPORARY for the webhook tests; the lead adds these) ---------------------
+    # --- Webhooks ------------------------------------------------------------------------
     Field("webhook_secret", "KVSIGNER_WEBHOOK_SECRET", Secret, Secret(""),
-          "Signing secret(s) of per-transaction `webhookUrl` deliveries.", secret=True),
-    Field("webhook_allow", "KVSIGNER_WEBHOOK_ALLOW", str, "", "Webhook allowlist."),
-    Field("webhook_connect_timeout", "KVSIGNER_WEBHOOK_CONNECT_TIMEOUT", float, 5.0, "x"),
-    Field("webhook_read_timeout", "KVSIGNER_WEBHOOK_READ_TIMEOUT", float, 10.0, "x"),
-    Field("webhook_retry_schedule", "KVSIGNER_WEBHOOK_RETRY_SCHEDULE", str,
-          "5,30,120,600,1800,3600,10800", "x"),
+          "Signs deliveries to a transaction's own `webhookUrl`: `whsec_` + base64 of 24+ "
+          "random bytes (Standard Webhooks). During a rotation list several, space-separated, "
+          "newest first: each delivery then carries one signature per secret. Unset: requests "
+          "with `webhookUrl` are refused.", secret=True),
+    Field("webhook_allow", "KVSIGNER_WEBHOOK_ALLOW", str, "",
+          "Webhook destinations the SSRF guard admits anyway, comma-separated: address "
+          "categories (`loopback`, `private`, `linklocal`, `cgnat`, `multicast`, `reserved`, "
+          "`unspecified`, `metadata`), CIDRs, or host names (`.corp.example` for a domain)."),
+    Field("webhook_connect_timeout", "KVSIGNER_WEBHOOK_CONNECT_TIMEOUT", float, 5.0,
+          "Seconds to connect to a webhook receiver."),
+    Field("webhook_read_timeout", "KVSIGNER_WEBHOOK_READ_TIMEOUT", float, 10.0,
+          "Seconds to wait for a webhook receiver's answer."),
+    Field("webhook_retry_schedule", "KVSIGNER_WEBHOOK_RETRY_SCHEDULE", _seconds_list,
+          "5,30,120,600,1800,3600,10800",
+          "Seconds between attempts of one webhook delivery, comma-separated (+-20% jitter); "
+          "the last repeats until the retry window is over."),
     Field("webhook_retry_window_seconds", "KVSIGNER_WEBHOOK_RETRY_WINDOW_SECONDS", float,
-          86400.0, "x"),
-    Field("webhook_sweep_seconds", "KVSIGNER_WEBHOOK_SWEEP_SECONDS", float, 5.0, "x"),
-    # --- end TEMPORARY ---
+          86400.0, "How long a webhook delivery is retried before it is marked `failed`."),
+    Field("webhook_sweep_seconds", "KVSIGNER_WEBHOOK_SWEEP_SECONDS", float, 5.0,
+          "How often due webhook retries are queued and missed events published."),
 )
 
 
@@ -255,7 +273,6 @@ class Settings:
     api_max_body_bytes: int = 128 * 1024
     metadata_max_bytes: int = 4096
     public_url: str | None = None
-    # TEMPORARY webhook attributes (the lead adds these)
     webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     webhook_allow: str = ""
     webhook_connect_timeout: float = 5.0

@@ -15,6 +15,7 @@ from worker.domain.records import TxRecord, new_id
 from worker.domain.requests import parse_transaction_request
 from worker.services import Services
 from worker.store.records import body_fingerprint
+from worker.webhooks.ssrf import check_transaction_webhook
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -45,6 +46,8 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
     req, metadata, webhook_url = parse_transaction_request(
         body, is_account=services.is_account, chain_id=None, allow_extra=allow_extra,
         metadata_max_bytes=services.settings.metadata_max_bytes)
+    if webhook_url is not None:
+        webhook_url = check_transaction_webhook(webhook_url, services.settings)
     chain_id = services.chain_id()
     if req.chain_id is not None and req.chain_id != chain_id:
         raise ValidationError("wrong_chain", f"chainId {req.chain_id} is not the node's "

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-TERMINAL = {"confirmed", "reverted", "failed"}
+TERMINAL = {"confirmed", "reverted", "failed", "cancelled"}
 
 # Contract-creation code that reverts with Error("nope"): CODECOPY the 100-byte ABI payload
 # that follows the 12-byte prefix into memory, then REVERT with it.

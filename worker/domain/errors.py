@@ -44,6 +44,17 @@ ERROR_CODES: dict[str, ErrorCode] = {
         409, False, "The transaction is already mined or finished and cannot be cancelled."),
     "method_not_allowed": ErrorCode(405, False, "The endpoint does not accept this method."),
     "invalid_cursor": ErrorCode(400, False, "The paging cursor is malformed."),
+    # Webhooks.
+    "webhook_url_forbidden": ErrorCode(
+        400, False, "The webhook URL is not allowed: not http(s), carries credentials, or "
+        "its host is or resolves to a loopback, private, link-local, metadata or other "
+        "reserved address (see KVSIGNER_WEBHOOK_ALLOW). `details.reason` names the rule."),
+    "webhook_secret_not_configured": ErrorCode(
+        503, False, "A per-transaction `webhookUrl` needs KVSIGNER_WEBHOOK_SECRET (a whsec_ "
+        "secret) on the server to sign its deliveries."),
+    "delivery_in_progress": ErrorCode(
+        409, False, "The webhook delivery is still pending; redeliver it once it is "
+        "delivered or failed."),
     # Key Vault.
     "vault_not_configured": ErrorCode(
         503, False, "KVSIGNER_VAULT_URL is not set, so nothing can be signed."),

@@ -1,0 +1,116 @@
+"""Turning new history entries into stored events and pending deliveries, exactly once.
+
+Per record, ``cur:{tx}`` counts the history entries already published. ``publish`` reads it
+under WATCH, derives the events of the entries after it, and in one MULTI stores their
+bodies, creates one delivery per (event, target) and advances the counter. Two workers
+publishing the same change race on the WATCH: one commits, the other re-reads the counter
+and finds nothing left to do. Nothing is sent here; the dispatcher queues the attempts.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+
+import redis
+
+from worker.domain.records import TxRecord
+from worker.webhooks import keys
+from worker.webhooks.deliveries import TX_TARGET, Delivery, DeliveryStore
+from worker.webhooks.dispatch import Dispatcher
+from worker.webhooks.events import event_body, events_between
+from worker.webhooks.subscriptions import Subscription, SubscriptionStore
+
+
+class SeenCache:
+    """Per process: the history length last published per record, so that the pipeline's
+    frequent no-change calls cost no Redis round trip. Bounded (least recently used out)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._data: OrderedDict[str, int] = OrderedDict()
+        self._lock = Lock()
+
+    def covers(self, tx_id: str, length: int) -> bool:
+        with self._lock:
+            seen = self._data.get(tx_id)
+            if seen is not None:
+                self._data.move_to_end(tx_id)
+            return seen is not None and seen >= length
+
+    def note(self, tx_id: str, length: int) -> None:
+        with self._lock:
+            self._data[tx_id] = max(length, self._data.get(tx_id, 0))
+            self._data.move_to_end(tx_id)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+
+class Publisher:
+    def __init__(self, client: redis.Redis, deliveries: DeliveryStore,
+                 subscriptions: SubscriptionStore, dispatcher: Dispatcher,
+                 retention_seconds: int) -> None:
+        self.r = client
+        self.deliveries = deliveries
+        self.subscriptions = subscriptions
+        self.dispatcher = dispatcher
+        self.retention = retention_seconds
+        self.seen = SeenCache()
+
+    def publish(self, record: TxRecord) -> int:
+        """Record the events of ``record``'s unpublished history entries and queue their
+        first deliveries. Idempotent; returns how many deliveries this call created.
+        Raises Redis errors (the caller logs them; the sweep publishes later)."""
+        length = len(record.history)
+        if self.seen.covers(record.id, length):
+            return 0
+        cursor_key = keys.cursor(record.id)
+        subs: list[Subscription] | None = None
+        created: list[Delivery] = []
+        with self.r.pipeline() as pipe:
+            while True:
+                created = []  # a lost WATCH race created nothing
+                try:
+                    pipe.watch(cursor_key)
+                    done = int(pipe.get(cursor_key) or 0)
+                    if done >= length:
+                        pipe.unwatch()
+                        break
+                    view = record.to_api()
+                    events = events_between(record, done, length, view)
+                    if events and subs is None:
+                        subs = self.subscriptions.all()
+                    pipe.multi()
+                    for event in events:
+                        targets = self._targets(record, event.type, subs or [])
+                        if targets:
+                            pipe.set(keys.event(event.id), event_body(event, view),
+                                     ex=self.retention)
+                        for target, url in targets:
+                            delivery = Delivery.for_event(event, target, url)
+                            self.deliveries.add(pipe, delivery)
+                            created.append(delivery)
+                    pipe.set(cursor_key, length, ex=self.retention)
+                    if record.status.terminal:
+                        pipe.srem(keys.OPEN, record.id)
+                    else:
+                        pipe.sadd(keys.OPEN, record.id)
+                    pipe.execute()
+                    break
+                except redis.WatchError:
+                    continue
+        self.seen.note(record.id, length)
+        for target in dict.fromkeys(d.target for d in created):
+            self.dispatcher.kick(record.id, target)
+        return len(created)
+
+    @staticmethod
+    def _targets(record: TxRecord, event_type: str,
+                 subs: list[Subscription]) -> list[tuple[str, str]]:
+        """``(target, url)`` pairs: the record's own URL (every event), then matching
+        subscriptions."""
+        out: list[tuple[str, str]] = []
+        if record.webhook_url:
+            out.append((TX_TARGET, record.webhook_url))
+        out += [(s.id, s.url) for s in subs if s.matches(event_type, record.sender)]
+        return out

@@ -1,0 +1,31 @@
+"""``publish``: the pipeline's ``on_change`` hook for webhooks.
+
+Wire it as ``Pipeline(..., on_change=lambda rec: publish(services, rec))``. It is called
+after every record change, by every worker, possibly many times for the same change; the
+outbox turns each status change into exactly one event, and a call with nothing new costs
+no Redis round trip. It never raises into the pipeline: a failure is logged and the webhook
+sweep publishes the record's events later (the record stays in the outbox's open set).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from worker.domain.records import TxRecord
+from worker.webhooks.runtime import webhooks_for
+
+if TYPE_CHECKING:
+    from worker.services import Services
+
+log = logging.getLogger("kvsigner.webhooks")
+
+
+def publish(services: Services, record: TxRecord) -> None:
+    """Record the webhook events of ``record``'s new status changes and queue their
+    deliveries. Never raises."""
+    try:
+        webhooks_for(services).publisher.publish(record)
+    except Exception as exc:  # the pipeline must go on; the sweep publishes later
+        log.warning("webhook events of %s not published yet (%s); the sweep retries",
+                    record.id, type(exc).__name__)
