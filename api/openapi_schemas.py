@@ -119,6 +119,8 @@ SCHEMAS: dict[str, Schema] = {
         "metadata": nullable({"type": "object"}),
         "webhookUrl": nullable(_STR),
         "idempotencyKey": nullable(_STR),
+        "requestId": nullable({**_STR, "description": "The X-Request-Id of the request that "
+                               "created it."}),
         "createdAt": _TIME,
         "updatedAt": _TIME,
         "history": {"type": "array", "items": ref("HistoryEntry")},

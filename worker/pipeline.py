@@ -15,6 +15,7 @@ import logging
 import random
 from collections.abc import Callable
 
+from worker import context
 from worker.chain.fees import bumped, estimate_gas, plan_fees
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
@@ -74,14 +75,16 @@ class Pipeline:
                 return DONE
             if rec.status in (Status.SUBMITTED, Status.MINED):
                 return DONE if self.tracker.tracked_recently(tx_id) else Step("track", 0.0)
-            try:
-                if rec.status == Status.QUEUED:
-                    if rec.nonce is None:
-                        rec = self._assign(rec)
-                    rec = self._sign(rec)
-                return self._broadcast(rec)
-            except KvsignerError as exc:
-                return self._on_error(tx_id, exc)
+            # Logs and audit entries of this work name the request that asked for it.
+            with context.bound(request_id=rec.request_id, api_key=rec.api_key):
+                try:
+                    if rec.status == Status.QUEUED:
+                        if rec.nonce is None:
+                            rec = self._assign(rec)
+                        rec = self._sign(rec)
+                    return self._broadcast(rec)
+                except KvsignerError as exc:
+                    return self._on_error(tx_id, exc)
 
     def _assign(self, rec: TxRecord) -> TxRecord:
         req = rec.request

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from worker import context
 from worker.domain.errors import ValidationError
 from worker.domain.records import TxRecord, new_id
 from worker.domain.requests import parse_transaction_request
@@ -53,7 +54,8 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
         raise ValidationError("wrong_chain", f"chainId {req.chain_id} is not the node's "
                               f"chain {chain_id}")
     rec = TxRecord(id=new_id(), request=req, chain_id=chain_id, metadata=metadata,
-                   webhook_url=webhook_url, idempotency_key=idempotency_key)
+                   webhook_url=webhook_url, idempotency_key=idempotency_key,
+                   api_key=context.api_key.get(), request_id=context.request_id.get())
     rec.transition(rec.status, "accepted")
     saved, created = services.store.create(rec, idempotency_key, body_fingerprint(body))
     if created:

@@ -14,6 +14,7 @@ import threading
 import redis
 from celery.signals import worker_ready, worker_shutting_down
 
+from worker import context
 from worker.celery_app import RECEIPTS_QUEUE, SEND_QUEUE, app
 from worker.reconciler import reconcile_all
 from worker.services import Services
@@ -44,12 +45,14 @@ def schedule(tx_id: str, step: Step) -> None:
 
 @app.task(name="kvsigner.process")
 def process(tx_id: str) -> None:
-    schedule(tx_id, services().pipeline.process(tx_id))
+    with context.bound(tx_id=tx_id, purpose="transaction"):
+        schedule(tx_id, services().pipeline.process(tx_id))
 
 
 @app.task(name="kvsigner.track")
 def track(tx_id: str) -> None:
-    schedule(tx_id, services().pipeline.track(tx_id))
+    with context.bound(tx_id=tx_id, purpose="transaction"):
+        schedule(tx_id, services().pipeline.track(tx_id))
 
 
 @app.task(name="kvsigner.sweep")

@@ -106,6 +106,9 @@ class TxRecord:
     metadata: dict[str, Any] | None = None
     webhook_url: str | None = None
     idempotency_key: str | None = None
+    # Who asked, for the audit log and logs: the API key's name and the request id.
+    api_key: str | None = None
+    request_id: str | None = None
     # Chosen by the worker, in the nonce critical section (before signing).
     nonce: int | None = None
     gas: int | None = None
@@ -201,6 +204,7 @@ class TxRecord:
             "metadata": self.metadata,
             "webhookUrl": self.webhook_url,
             "idempotencyKey": self.idempotency_key,
+            "requestId": self.request_id,
             "createdAt": _iso(self.created_at),
             "updatedAt": _iso(self.updated_at),
             "history": [{"status": h.status, "at": _iso(h.at), "note": h.note}
