@@ -59,6 +59,7 @@ def track(tx_id: str) -> None:
 def sweep() -> None:
     for tx_id, step in sweep_once(services()):
         schedule(tx_id, step)
+    services().store.prune_expired()
 
 
 @app.task(name="kvsigner.reconcile")

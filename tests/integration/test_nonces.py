@@ -89,3 +89,4 @@ def test_lost_lock_writes_nothing(redis_url: str) -> None:
         nonces.assign(tx, CHAIN)
     assert store.require(tx).nonce is None
     assert nonces.next_nonce(CHAIN, SENDER) is None
+

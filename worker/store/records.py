@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import redis
 
 from worker.domain.errors import ValidationError
-from worker.domain.records import TxRecord
+from worker.domain.records import TERMINAL, Status, TxRecord
 
 PREFIX = "kvsigner:"
 T = TypeVar("T")
@@ -218,9 +218,33 @@ class RecordStore:
             yield raw.decode() if isinstance(raw, bytes) else raw
 
     def count_by_status(self) -> dict[str, int]:
-        from worker.domain.records import Status
-
+        """Records per status. Finished records expire after the retention time; their
+        index entries are dropped by ``prune_expired`` (run by the sweeper)."""
         return {s.value: int(self.r.zcard(f"{PREFIX}idx:status:{s.value}")) for s in Status}
+
+    def prune_expired(self, batch: int = 500) -> int:
+        """Drop index entries of expired records, oldest first, until a batch finds none.
+        Covers ``idx:all`` and the terminal status indexes (a sender index is pruned
+        lazily by listings: the expired record no longer names its sender). Returns how
+        many members were removed."""
+        removed = 0
+        for index in [f"{PREFIX}idx:all"] + [f"{PREFIX}idx:status:{s}" for s in TERMINAL]:
+            while True:
+                members = [m.decode() if isinstance(m, bytes) else str(m)
+                           for m in self.r.zrangebylex(index, "-", "+", start=0, num=batch)]
+                if not members:
+                    break
+                with self.r.pipeline(transaction=False) as pipe:
+                    for m in members:
+                        pipe.exists(self.key(m.split(":", 1)[1]))
+                    alive = pipe.execute()
+                gone = [m for m, ok in zip(members, alive, strict=True) if not ok]
+                if not gone:
+                    break
+                removed += int(self.r.zrem(index, *gone))
+                if len(gone) < len(members):
+                    break
+        return removed
 
 
 def _encode_cursor(member: str) -> str:

@@ -1,0 +1,67 @@
+"""RecordStore against a real Redis: atomic updates, idempotency and index upkeep."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+
+from worker.domain.errors import ValidationError
+from worker.domain.records import Status, TxRecord, TxRequest, new_id
+from worker.store.records import RecordStore, body_fingerprint
+
+SENDER = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
+
+
+def store_for(redis_url: str) -> RecordStore:
+    return RecordStore(redis.Redis.from_url(redis_url))
+
+
+def record() -> TxRecord:
+    return TxRecord(id=new_id(), request=TxRequest(sender=SENDER, to=SENDER), chain_id=1)
+
+
+def test_concurrent_updates_lose_nothing(redis_url: str) -> None:
+    store = store_for(redis_url)
+    rec = record()
+    store.create(rec)
+
+    def bump(_: int) -> None:
+        store.update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(bump, range(200)))
+    assert store.require(rec.id).attempts == 200
+
+
+def test_idempotency_key_under_concurrent_creates(redis_url: str) -> None:
+    store = store_for(redis_url)
+    body = {"from": SENDER, "value": "1"}
+
+    def create(_: int) -> tuple[str, bool]:
+        saved, created = store.create(record(), "key-1", body_fingerprint(body))
+        return saved.id, created
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(create, range(40)))
+    assert len({tx_id for tx_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    with pytest.raises(ValidationError) as info:
+        store.create(record(), "key-1", body_fingerprint({**body, "value": "2"}))
+    assert info.value.code == "idempotency_conflict"
+
+
+def test_expired_records_leave_the_status_counts(redis_url: str) -> None:
+    store = store_for(redis_url)
+    ids = []
+    for _ in range(3):
+        rec = record()
+        store.create(rec)
+        store.update(rec.id, lambda r: r.fail("internal_error", "test"))
+        ids.append(rec.id)
+    assert store.count_by_status()["failed"] == 3
+    store.r.delete(store.key(ids[0]), store.key(ids[1]))  # as their retention expires
+    assert store.prune_expired() >= 2
+    assert store.count_by_status()[Status.FAILED.value] == 1
+    assert [r.id for r in store.list().records] == [ids[2]]
