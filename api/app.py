@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import accounts, health, openapi, transactions, webhooks
+from api import accounts, health, openapi, rpc, rpc_ws, transactions, webhooks
 from api.body import app_max_content_length
 from api.checks import DependencyChecks
 from api.context import ApiContext, install
@@ -20,7 +20,8 @@ from worker.services import Services
 from worker.settings import Settings
 from worker.submit import enqueue_process
 
-BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blueprint)
+BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blueprint,
+              rpc.blueprint, rpc_ws.blueprint)
 
 
 def create_app(services: Services | None = None,

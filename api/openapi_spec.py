@@ -14,6 +14,7 @@ from typing import Any
 
 from api.listing import DEFAULT_LIMIT, MAX_LIMIT
 from api.openapi_parts import JSON, body, errors, operation, query
+from api.openapi_rpc import RPC_PATHS, RPC_SCHEMAS
 from api.openapi_schemas import SCHEMAS, ref
 from api.openapi_webhooks import WEBHOOK_PATHS, WEBHOOK_SCHEMAS
 from api.status_report import version
@@ -129,7 +130,7 @@ _COMMON_ERRORS = {
 
 @functools.cache
 def _document() -> dict[str, Any]:
-    paths = copy.deepcopy({**PATHS, **WEBHOOK_PATHS})
+    paths = copy.deepcopy({**PATHS, **WEBHOOK_PATHS, **RPC_PATHS})
     for operations in paths.values():
         for op in operations.values():
             for status, response in _COMMON_ERRORS.items():
@@ -144,10 +145,11 @@ def _document() -> dict[str, Any]:
                            "\"message\"}}` with a stable code.",
         },
         "tags": [{"name": "transactions"}, {"name": "accounts"}, {"name": "webhooks"},
+                 {"name": "json-rpc"},
                  {"name": "operations"}],
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **WEBHOOK_SCHEMAS},
+            "schemas": {**SCHEMAS, **WEBHOOK_SCHEMAS, **RPC_SCHEMAS},
             "parameters": {"IdempotencyKey": _IDEMPOTENCY_KEY},
         },
     }

@@ -93,6 +93,20 @@ def _credential_mode(raw: str) -> str:
     return mode
 
 
+AUTH_MODES = ("required", "off")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _choice(options: tuple[str, ...], upper: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().upper() if upper else raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"one of {', '.join(options)}")
+        return value
+    return parse
+
+
 FIELDS: tuple[Field, ...] = (
     # --- Key Vault -------------------------------------------------------------------
     Field("vault_url", "KVSIGNER_VAULT_URL", str, "",
@@ -144,6 +158,9 @@ FIELDS: tuple[Field, ...] = (
           "Ethereum JSON-RPC endpoint (HTTP)."),
     Field("node_timeout", "KVSIGNER_NODE_TIMEOUT", float, 10.0,
           "Seconds to wait for one node request."),
+    Field("node_ws_url", "KVSIGNER_NODE_WS_URL", _optional_str, None,
+          "The node's WebSocket endpoint, for eth_subscribe on /ws. Unset: KVSIGNER_NODE_URL "
+          "with http(s) turned into ws(s)."),
     Field("chain_id", "KVSIGNER_CHAIN_ID", _optional_int, None,
           "Expected chain id; unset: whatever the node reports. Requests for another chain "
           "are refused."),
@@ -201,6 +218,21 @@ FIELDS: tuple[Field, ...] = (
           "Largest `metadata` object (as JSON) stored with a transaction."),
     Field("public_url", "KVSIGNER_PUBLIC_URL", _optional_str, None,
           "Base URL under which clients reach the API (shown by /status)."),
+    # --- JSON-RPC ------------------------------------------------------------------------
+    Field("rpc_send_timeout", "KVSIGNER_RPC_SEND_TIMEOUT", float, 25.0,
+          "Seconds eth_sendTransaction waits for its transaction to be broadcast before "
+          "answering with an error naming the still-queued record (below web3.py's 30 s "
+          "request timeout)."),
+    Field("rpc_max_batch", "KVSIGNER_RPC_MAX_BATCH", int, 100,
+          "Most requests in one JSON-RPC batch."),
+    Field("rpc_ws_origins", "KVSIGNER_RPC_WS_ORIGINS", str, "",
+          "Browser origins allowed to open /ws (comma-separated, `*` for any). Unset: "
+          "handshakes carrying an Origin header are refused, so web pages cannot use the "
+          "signer."),
+    Field("rpc_proxy_deny", "KVSIGNER_RPC_PROXY_DENY", str,
+          "admin_,debug_,miner_,personal_,anvil_,hardhat_,evm_,engine_,clique_",
+          "JSON-RPC method prefixes that are never passed on to the node (node "
+          "administration and dev-chain controls), comma-separated. Empty: pass everything."),
     # --- Webhooks ------------------------------------------------------------------------
     Field("webhook_secret", "KVSIGNER_WEBHOOK_SECRET", Secret, Secret(""),
           "Signs deliveries to a transaction's own `webhookUrl`: `whsec_` + base64 of 24+ "
@@ -223,6 +255,25 @@ FIELDS: tuple[Field, ...] = (
           86400.0, "How long a webhook delivery is retried before it is marked `failed`."),
     Field("webhook_sweep_seconds", "KVSIGNER_WEBHOOK_SWEEP_SECONDS", float, 5.0,
           "How often due webhook retries are queued and missed events published."),
+    # --- Access control and logs ---------------------------------------------------------
+    Field("auth", "KVSIGNER_AUTH", _choice(AUTH_MODES), "required",
+          "`required`: every API request but /healthz, /readyz and /openapi.json needs "
+          "`Authorization: Bearer <key>` (keys: `kvsigner apikey`). `off`: no checks at all, "
+          "for local development only."),
+    Field("open_status", "KVSIGNER_OPEN_STATUS", _bool, False,
+          "Serve /status and /metrics without an API key (e.g. to a scraper on a private "
+          "network)."),
+    Field("api_rate_limit", "KVSIGNER_API_RATE_LIMIT", float, 50.0,
+          "Requests per second each API key may make, shared by all API processes through "
+          "Redis; excess requests get 429 with Retry-After. 0 turns the limit off."),
+    Field("api_rate_burst", "KVSIGNER_API_RATE_BURST", _optional_int, None,
+          "Requests a key may make at once before the rate applies. Unset: twice "
+          "KVSIGNER_API_RATE_LIMIT (at least 1)."),
+    Field("log_format", "KVSIGNER_LOG_FORMAT", _choice(LOG_FORMATS), "json",
+          "`json`: one JSON object per line (time, level, logger, message, request_id, "
+          "tx_id, api_key, exception). `text`: one readable line each."),
+    Field("log_level", "KVSIGNER_LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO",
+          "Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
 )
 
 
@@ -249,6 +300,7 @@ class Settings:
     azure_federated_token_file: str | None = None
     node_url: str = "http://127.0.0.1:8545"
     node_timeout: float = 10.0
+    node_ws_url: str | None = None
     chain_id: int | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str | None = None
@@ -273,6 +325,10 @@ class Settings:
     api_max_body_bytes: int = 128 * 1024
     metadata_max_bytes: int = 4096
     public_url: str | None = None
+    rpc_send_timeout: float = 25.0
+    rpc_max_batch: int = 100
+    rpc_ws_origins: str = ""
+    rpc_proxy_deny: str = "admin_,debug_,miner_,personal_,anvil_,hardhat_,evm_,engine_,clique_"
     webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     webhook_allow: str = ""
     webhook_connect_timeout: float = 5.0
@@ -280,6 +336,12 @@ class Settings:
     webhook_retry_schedule: str = "5,30,120,600,1800,3600,10800"
     webhook_retry_window_seconds: float = 86400.0
     webhook_sweep_seconds: float = 5.0
+    auth: str = "required"
+    open_status: bool = False
+    api_rate_limit: float = 50.0
+    api_rate_burst: int | None = None
+    log_format: str = "json"
+    log_level: str = "INFO"
     # end TEMPORARY
 
     @classmethod

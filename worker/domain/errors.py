@@ -44,6 +44,26 @@ ERROR_CODES: dict[str, ErrorCode] = {
         409, False, "The transaction is already mined or finished and cannot be cancelled."),
     "method_not_allowed": ErrorCode(405, False, "The endpoint does not accept this method."),
     "invalid_cursor": ErrorCode(400, False, "The paging cursor is malformed."),
+    # Access control.
+    "unauthorized": ErrorCode(
+        401, False, "No API key, or one that is malformed, unknown or revoked. Send "
+        "`Authorization: Bearer <key>`; keys are made with `kvsigner apikey create`."),
+    "forbidden": ErrorCode(
+        403, False, "The API key may not do this: a read-only key asked for a change, or a "
+        "key limited to some senders named another account."),
+    "rate_limited": ErrorCode(
+        429, True, "The API key exceeded KVSIGNER_API_RATE_LIMIT; retry after the "
+        "`Retry-After` seconds."),
+    # JSON-RPC.
+    "send_timeout": ErrorCode(
+        504, False, "eth_sendTransaction waited KVSIGNER_RPC_SEND_TIMEOUT for the broadcast; "
+        "the transaction stays queued and will be sent (`data.id` names it). Do not resend."),
+    "subscription_limit": ErrorCode(
+        429, False, "A WebSocket connection already holds the most subscriptions allowed "
+        "(100)."),
+    "forbidden_origin": ErrorCode(
+        403, False, "A WebSocket handshake came from a web page whose Origin is not in "
+        "KVSIGNER_RPC_WS_ORIGINS."),
     # Webhooks.
     "webhook_url_forbidden": ErrorCode(
         400, False, "The webhook URL is not allowed: not http(s), carries credentials, or "
