@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from api import accounts, health, openapi, rpc, rpc_ws, transactions, webhooks
+from api import accounts, audit, health, metrics, openapi, rpc, rpc_ws, transactions, webhooks
+from api.auth import install_auth
 from api.body import app_max_content_length
 from api.checks import DependencyChecks
 from api.context import ApiContext, install
@@ -21,7 +22,9 @@ from worker.settings import Settings
 from worker.submit import enqueue_process
 
 BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blueprint,
-              rpc.blueprint, rpc_ws.blueprint)
+              rpc.blueprint, rpc_ws.blueprint,
+              audit.bp,
+              metrics.bp)
 
 
 def create_app(services: Services | None = None,
@@ -37,6 +40,7 @@ def create_app(services: Services | None = None,
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
     install(app, ApiContext(services=services, enqueue=enqueue or enqueue_process,
                             checks=DependencyChecks(services)))
+    install_auth(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

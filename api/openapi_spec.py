@@ -12,7 +12,9 @@ import copy
 import functools
 from typing import Any
 
+from api.auth import OPEN_PATHS
 from api.listing import DEFAULT_LIMIT, MAX_LIMIT
+from api.openapi_ops import OPS_PATHS, OPS_SCHEMAS
 from api.openapi_parts import JSON, body, errors, operation, query
 from api.openapi_rpc import RPC_PATHS, RPC_SCHEMAS
 from api.openapi_schemas import SCHEMAS, ref
@@ -128,13 +130,26 @@ _COMMON_ERRORS = {
 }
 
 
+_AUTH_ERRORS = {
+    "401": body("Error", "Error code: unauthorized (no, unknown or revoked API key)."),
+    "403": body("Error", "Error code: forbidden (a read-only key, or a sender the key may "
+                         "not use)."),
+    "429": body("Error", "Error code: rate_limited; see the Retry-After header."),
+}
+
+
 @functools.cache
 def _document() -> dict[str, Any]:
-    paths = copy.deepcopy({**PATHS, **WEBHOOK_PATHS, **RPC_PATHS})
-    for operations in paths.values():
+    paths = copy.deepcopy({**PATHS, **WEBHOOK_PATHS, **RPC_PATHS, **OPS_PATHS})
+    for path, operations in paths.items():
         for op in operations.values():
             for status, response in _COMMON_ERRORS.items():
                 op["responses"].setdefault(status, response)
+            if path in OPEN_PATHS:
+                op["security"] = []  # no API key needed
+            else:
+                for status, response in _AUTH_ERRORS.items():
+                    op["responses"].setdefault(status, response)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -147,10 +162,15 @@ def _document() -> dict[str, Any]:
         "tags": [{"name": "transactions"}, {"name": "accounts"}, {"name": "webhooks"},
                  {"name": "json-rpc"},
                  {"name": "operations"}],
+        "security": [{"apiKey": []}],
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **WEBHOOK_SCHEMAS, **RPC_SCHEMAS},
+            "schemas": {**SCHEMAS, **WEBHOOK_SCHEMAS, **RPC_SCHEMAS, **OPS_SCHEMAS},
             "parameters": {"IdempotencyKey": _IDEMPOTENCY_KEY},
+            "securitySchemes": {"apiKey": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key from `kvsigner apikey create NAME`, sent as "
+                               "`Authorization: Bearer <key>`."}},
         },
     }
 

@@ -1,12 +1,18 @@
 """The WSGI entry point for production servers: ``gunicorn api.wsgi:app``.
 
 The app is created at import, as gunicorn expects; configuration comes from the environment
-(``worker.settings``). Creating it makes no network call, so workers start even while a
-dependency is down (``/readyz`` reports it).
+(``worker.settings``), and logs go to stderr in KVSIGNER_LOG_FORMAT with secrets redacted.
+Creating the app makes no network call, so workers start even while a dependency is down
+(``/readyz`` reports it).
 """
 
 from __future__ import annotations
 
 from api.app import create_app
+from worker.logs import configure as configure_logging
+from worker.services import Services
+from worker.settings import Settings
 
-app = create_app()
+_settings = Settings.from_env()
+configure_logging(_settings)
+app = create_app(Services(_settings))

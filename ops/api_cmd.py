@@ -9,7 +9,6 @@ its connections to Redis and the vault.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from types import FrameType
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from api.app import create_app
+from worker.logs import configure as configure_logging
 from worker.services import Services
 from worker.settings import Settings, SettingsError
 
@@ -52,13 +52,13 @@ def serve(server: BaseWSGIServer, stop: threading.Event) -> None:
 def main(argv: list[str]) -> int:
     """Run the server; returns the exit status (0 after a clean stop, 1 on bad settings)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                   "%(message)s")
     try:
-        services = Services(Settings.from_env())
+        settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: invalid_settings: {exc}", file=sys.stderr)
         return 1
+    configure_logging(settings)
+    services = Services(settings)
     server = make_server(args.host, args.port, create_app(services), threaded=True)
     stop = threading.Event()
 

@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("ops.devstack", "Run the whole stack locally (Redis, anvil, emulator, API, workers)."),
     "api": ("ops.api_cmd", "Serve the HTTP API (development server; use gunicorn in production)."),
     "worker": ("ops.worker_cmd", "Run a Celery worker."),
+    "audit": ("ops.audit_cmd", "Export the audit log of vault signatures as JSON lines."),
+    "apikey": ("ops.apikey_cmd", "Create, list and revoke API keys."),
 }
 
 

@@ -1,8 +1,9 @@
 """``kvsigner dev``: the whole stack on one machine, and the same stack for the tests.
 
 Starts (unless an existing service is named) Redis, anvil and the Key Vault emulator, funds
-the vault accounts on anvil, then the API, N worker processes and the beat scheduler. When
-everything answers it writes ``DATA_DIR/dev.json`` and prints how to use it. Ctrl-C (or
+the vault accounts on anvil, creates the API key ``dev`` (kept in ``DATA_DIR/api-key``),
+then starts the API, N worker processes and the beat scheduler. When everything answers it
+writes ``DATA_DIR/dev.json`` (with the key as ``apiKey``) and prints how to use it. Ctrl-C (or
 SIGTERM) stops every process it started, newest first.
 """
 
@@ -33,6 +34,7 @@ from ops.processes import (
 )
 
 DEV_BALANCE_WEI = 10_000 * 10**18
+DEV_KEY_NAME = "dev"
 
 
 def _port(preferred: int | None) -> int:
@@ -62,6 +64,7 @@ class DevStack:
     env: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     worker_procs: list[ManagedProcess] = field(default_factory=list)
+    api_key: str = ""
 
     def start(self) -> dict[str, Any]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,8 +94,11 @@ class DevStack:
             # The dev stack's webhook receivers usually run on this machine.
             env.setdefault("KVSIGNER_WEBHOOK_ALLOW", "loopback")
             env.setdefault("KVSIGNER_WEBHOOK_SECRET", self._webhook_secret())
+            # Tests and benchmarks drive the dev API hard; production keeps the lower default.
+            env.setdefault("KVSIGNER_API_RATE_LIMIT", "1000")
             env.update(self.extra_env)
             self.env = env
+            self.api_key = self._api_key()
             accounts = self._accounts()
             if started_anvil:
                 self._fund(accounts)
@@ -118,6 +124,27 @@ class DevStack:
             path.write_text(generate_secret())
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def _api_key(self) -> str:
+        """The dev stack's API key (named ``dev``), kept in DATA_DIR/api-key across restarts
+        while its Redis still knows it; otherwise a new one replaces it."""
+        import redis
+
+        from worker.auth.keys import ApiKeyStore
+
+        path = self.data_dir / "api-key"
+        client = redis.Redis.from_url(str(self.redis_url))
+        try:
+            store = ApiKeyStore(client)
+            if path.exists() and store.verify(path.read_text().strip()) is not None:
+                return path.read_text().strip()
+            store.revoke(DEV_KEY_NAME)
+            _, key = store.create(DEV_KEY_NAME)
+        finally:
+            client.close()
+        path.write_text(key.reveal())
+        path.chmod(0o600)
+        return key.reveal()
 
     def _kvsigner(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "ops.cli", *args]
@@ -179,7 +206,8 @@ class DevStack:
             "nodeUrl": self.node_url, "redisUrl": self.redis_url, "accounts": accounts,
             "logs": str(self.data_dir / "logs"),
             "webhookSecret": self.env.get("KVSIGNER_WEBHOOK_SECRET"),
-            "curl": curl_example(api, accounts[0]) if accounts else None,
+            "apiKey": self.api_key,
+            "curl": curl_example(api, accounts[0], self.api_key) if accounts else None,
         }
 
     def stop(self) -> None:
@@ -189,10 +217,10 @@ class DevStack:
         self.worker_procs.clear()
 
 
-def curl_example(api: str, sender: str) -> str:
+def curl_example(api: str, sender: str, api_key: str) -> str:
     body = json.dumps({"from": sender, "to": sender, "value": "1000000000000000"})
-    return (f"curl -s -X POST {api}/transactions -H 'Content-Type: application/json' "
-            f"-d '{body}'")
+    return (f"curl -s -X POST {api}/transactions -H 'Authorization: Bearer {api_key}' "
+            f"-H 'Content-Type: application/json' -d '{body}'")
 
 
 def _ok(url: str) -> bool:
@@ -253,13 +281,15 @@ def _banner(info: dict[str, Any], data_dir: Path) -> str:
         f"  vault      {info['vaultUrl']}",
         f"  logs       {info['logs']}",
         f"  webhooks   signed with the secret in {data_dir / 'webhook-secret'}",
+        f"  API key    {info['apiKey']}   (also in {data_dir / 'api-key'})",
         f"  settings   {data_dir / 'dev.json'}",
         "  accounts:",
         *[f"    {a}" for a in info["accounts"]],
         "",
         "Send a transaction:",
         f"  {info['curl']}",
-        f"Then poll it: curl -s {info['api']}/transactions/<id>",
+        f"Then poll it: curl -s -H 'Authorization: Bearer {info['apiKey']}' "
+        f"{info['api']}/transactions/<id>",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)

@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--queues", default=",".join(QUEUES),
                         help="comma-separated queues to consume (default: all)")
     parser.add_argument("--name", default=None, help="worker name (default: kvsigner@host)")
-    parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--loglevel", default=None, help="default KVSIGNER_LOG_LEVEL")
     parser.add_argument("--beat", action="store_true",
                         help="run the periodic scheduler instead of a worker (run exactly one)")
     parser.add_argument("--schedule-file", default=None,
@@ -26,18 +26,26 @@ def main(argv: list[str]) -> int:
 
     import worker.tasks  # noqa: F401  (registers the tasks and the heartbeat)
     from worker.celery_app import app
+    from worker.logs import configure, leave_celery_logging_alone
     from worker.tasks import services
 
+    settings = services().settings
+    loglevel = (args.loglevel or settings.log_level).upper()
+    configure(settings.replace(log_level=loglevel))
+    leave_celery_logging_alone()
+    # Celery's start-up banner is not a log record; JSON logs stay one object per line.
+    quiet = settings.log_format == "json"
     if args.beat:
         schedule = args.schedule_file or os.path.join(tempfile.gettempdir(),
                                                       f"kvsigner-beat-{os.getpid()}")
-        app.Beat(loglevel=args.loglevel, schedule=schedule).run()
+        app.Beat(loglevel=loglevel, schedule=schedule, quiet=quiet).run()
         return 0
-    concurrency = args.concurrency or services().settings.worker_concurrency
+    concurrency = args.concurrency or settings.worker_concurrency
     name = args.name or f"kvsigner-{socket.gethostname()}-%p@%h"
     app.worker_main([
-        "worker", "--pool", "threads", "--concurrency", str(concurrency),
-        "--queues", args.queues, "--hostname", name, "--loglevel", args.loglevel,
+        *(["--quiet"] if quiet else []), "worker", "--pool", "threads",
+        "--concurrency", str(concurrency),
+        "--queues", args.queues, "--hostname", name, "--loglevel", loglevel,
         "--without-gossip", "--without-mingle",
     ])
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from worker import context
 from worker.domain.errors import KvsignerError
 from worker.domain.records import Status, TxRecord
 from worker.services import Services
@@ -62,7 +63,9 @@ def _cancel_held(services: Services, tx_id: str) -> TxRecord:
         pipeline.on_change(rec)
         if rec.status == Status.CANCELLED:
             return rec
-    replaced = pipeline.replacer.replace(tx_id, cancel=True, note="cancellation requested")
+    with context.bound(tx_id=tx_id, purpose="cancellation"):
+        replaced = pipeline.replacer.replace(tx_id, cancel=True,
+                                             note="cancellation requested")
     if replaced is None:
         raise KvsignerError("not_cancellable", "no replacement could be signed within the "
                             "fee cap (KVSIGNER_MAX_FEE_CAP_WEI)")

@@ -15,7 +15,7 @@ import logging
 import random
 from collections.abc import Callable
 
-from worker import context
+from worker import context, metrics
 from worker.chain.fees import bumped, estimate_gas, plan_fees
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
@@ -55,7 +55,7 @@ class Pipeline:
         self.signer = signer
         self.leases = leases
         self.chain_id = chain_id
-        self.on_change = on_change or (lambda rec: None)
+        self.on_change = metrics.observing(store.r, on_change or (lambda rec: None))
         self.replacer = Replacer(settings, store, node, signer, chain_id, self.on_change)
         self.tracker = Tracker(settings, store, node, leases, self.replacer, self.on_change,
                                self.requeue_if_nonce_taken)
@@ -134,9 +134,11 @@ class Pipeline:
 
         rec, _ = self.store.update(tx_id, change)
         self.on_change(rec)
+        log.info("transaction %s submitted as %s (nonce %s)", tx_id, rec.hash, rec.nonce)
         return Step("track", self.settings.receipt_poll_seconds)
 
     def _on_send_error(self, rec: TxRecord, exc: NodeError) -> Step:
+        metrics.node_error(self.store.r, exc)
         if exc.node_class == "TRANSPORT":
             # The node may or may not have it: the nonce can never be handed back now.
             self.store.update(rec.id, _mark_maybe_sent)
@@ -192,6 +194,7 @@ class Pipeline:
 
     # --- errors ---------------------------------------------------------------------------
     def _on_error(self, tx_id: str, exc: KvsignerError) -> Step:
+        metrics.node_error(self.store.r, exc)
         if exc.retryable:
             return self._retry_later(tx_id, exc)
         self._fail(tx_id, exc)

@@ -21,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from worker import metrics
 from worker.chain.fees import plan_fees
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord, TxRequest, new_id
@@ -82,6 +83,7 @@ def reconcile_all(services: Services) -> list[Repair]:
         if repair.changed:
             log.warning("nonce repair for %s: %s", sender, repair)
             repairs.append(repair)
+            metrics.nonce_repair(services.redis, repair)
     return repairs
 
 

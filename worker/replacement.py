@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from worker import metrics
 from worker.chain.fees import FeePlan, bumped, plan_fees
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
@@ -103,6 +104,7 @@ class Replacer:
         try:
             self.node.send_raw_transaction(raw)
         except NodeError as exc:
+            metrics.node_error(self.store.r, exc)
             log.info("replacement of %s: node answered %s (%s)", tx_id, exc.node_class,
                      outcome_for(exc).action)
         return rec

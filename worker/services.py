@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from worker.audit import AuditedSigner, AuditLog
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord
@@ -68,6 +69,11 @@ class Services:
                            if limit > 0 else None)
                 self._signer = build_signer(self.settings,
                                             limiter.acquire if limiter else None)
+            if not isinstance(self._signer, AuditedSigner):
+                # Every signature is recorded first (worker.audit): only the audited wrapper
+                # is handed out, also of a signer passed in.
+                self._signer = AuditedSigner(self._signer, AuditLog(
+                    self.redis, self.settings.audit_retention_days), self.store.get)
             return self._signer
 
     def chain_id(self) -> int:

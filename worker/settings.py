@@ -274,6 +274,10 @@ FIELDS: tuple[Field, ...] = (
           "tx_id, api_key, exception). `text`: one readable line each."),
     Field("log_level", "KVSIGNER_LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO",
           "Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+    # --- Audit log ---------------------------------------------------------------------
+    Field("audit_retention_days", "KVSIGNER_AUDIT_RETENTION_DAYS", float, 0.0,
+          "Audit entries older than this many days are trimmed as new entries are "
+          "written. 0: the audit log is never trimmed."),
 )
 
 
@@ -342,6 +346,7 @@ class Settings:
     api_rate_burst: int | None = None
     log_format: str = "json"
     log_level: str = "INFO"
+    audit_retention_days: float = 0.0
     # end TEMPORARY
 
     @classmethod

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from worker import context
+from worker.auth.policy import check_sender_allowed
 from worker.domain.errors import ValidationError
 from worker.domain.records import TxRecord, new_id
 from worker.domain.requests import parse_transaction_request
@@ -47,6 +48,7 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
     req, metadata, webhook_url = parse_transaction_request(
         body, is_account=services.is_account, chain_id=None, allow_extra=allow_extra,
         metadata_max_bytes=services.settings.metadata_max_bytes)
+    check_sender_allowed(req.sender)  # 403 when the API key may not act for it
     if webhook_url is not None:
         webhook_url = check_transaction_webhook(webhook_url, services.settings)
     chain_id = services.chain_id()
@@ -57,7 +59,9 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
                    webhook_url=webhook_url, idempotency_key=idempotency_key,
                    api_key=context.api_key.get(), request_id=context.request_id.get())
     rec.transition(rec.status, "accepted")
-    saved, created = services.store.create(rec, idempotency_key, body_fingerprint(body))
+    # Idempotency keys are per API key: one client's key can never replay another's record.
+    scoped = None if idempotency_key is None else f"{rec.api_key or ''}\n{idempotency_key}"
+    saved, created = services.store.create(rec, scoped, body_fingerprint(body))
     if created:
         enqueue(saved.id)
     return saved, created

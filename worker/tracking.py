@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from worker import metrics
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
 from worker.domain.errors import KvsignerError, NodeError
@@ -63,6 +64,7 @@ class Tracker:
                 return self._not_mined(rec)
             latest = self.node.block_number()
         except KvsignerError as exc:
+            metrics.node_error(self.store.r, exc)
             return Step("track", max(poll, 2.0), exc.code)
         return self._mined(tx_id, found, latest)
 
@@ -124,6 +126,7 @@ class Tracker:
         try:
             self.node.send_raw_transaction(rec.raw)
         except NodeError as exc:
+            metrics.node_error(self.store.r, exc)
             if outcome_for(exc).action == "check_nonce":
                 return self.requeue_if_nonce_taken(rec)
             log.info("rebroadcast of %s: %s", rec.id, exc.node_class)

@@ -1,12 +1,20 @@
-"""Helpers for tests that drive a running stack over HTTP, as a client would."""
+"""Helpers for tests that drive a running stack over HTTP, as a client would.
+
+The stack's API wants an API key. A stack fixture calls ``use_stack(info)`` once; from then
+on every request this process sends to that API through ``requests`` (these helpers, plain
+``requests.get/post`` calls, web3's ``HTTPProvider``) carries ``Authorization: Bearer
+<info['apiKey']>``, unless the request sets its own ``Authorization`` header. WebSocket
+clients do not use ``requests``: pass them ``auth_headers(url)``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -21,6 +29,36 @@ REVERT_NOPE_INITCODE = (
     + "0000000000000000000000000000000000000000000000000000000000000004"
     + "6e6f706500000000000000000000000000000000000000000000000000000000"
 )
+
+
+#: API origin (scheme://host:port) -> the API key its requests carry; see ``use_stack``.
+API_KEYS: dict[str, str] = {}
+_original_prepare = requests.Session.prepare_request
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return f"{scheme}://{parts.netloc}"
+
+
+def auth_headers(url: str) -> dict[str, str]:
+    """``Authorization`` for ``url`` (http or ws) when its stack was registered, else {}."""
+    key = API_KEYS.get(_origin(url))
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def _prepare_with_key(self: requests.Session, request: requests.Request) -> Any:
+    prepared = _original_prepare(self, request)
+    if "Authorization" not in prepared.headers and prepared.url:
+        prepared.headers.update(auth_headers(prepared.url))
+    return prepared
+
+
+def use_stack(info: Mapping[str, Any]) -> None:
+    """Send ``info['apiKey']`` with every ``requests`` request to ``info['api']``."""
+    API_KEYS[_origin(str(info["api"]))] = str(info["apiKey"])
+    requests.Session.prepare_request = _prepare_with_key  # type: ignore[method-assign]
 
 
 def rpc(node_url: str, method: str, *params: Any) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ops.processes import ROOT, free_port
-from tests.integration.stack_helpers import wait_terminal
+from tests.integration.stack_helpers import use_stack, wait_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +42,7 @@ def test_dev_command_comes_up_and_its_curl_mines_a_transaction(tmp_path: Path) -
         text = "".join(output)
         assert "kvsigner dev stack is up" in text, text
         info = json.loads((data_dir / "dev.json").read_text())
+        use_stack(info)
         for key in ("api", "rpc", "vaultUrl", "caFile", "nodeUrl", "redisUrl", "accounts"):
             assert info[key], key
         assert len(info["accounts"]) == 2

@@ -16,6 +16,7 @@ from tests.integration.stack_helpers import (
     get_tx,
     post_tx,
     rpc,
+    use_stack,
     wait_terminal,
 )
 
@@ -30,7 +31,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
                                 "KVSIGNER_GAP_FILL_SECONDS": "2", "KVSIGNER_SWEEP_SECONDS": "5",
                                 "KVSIGNER_RECEIPT_POLL_SECONDS": "0.3",
                                 "KVSIGNER_NONCE_RESYNC_SECONDS": "1"})
-    stack.start()
+    use_stack(stack.start())
     yield stack
     stack.stop()
 

@@ -31,7 +31,7 @@ def app() -> Flask:
     must not need them."""
     closed = free_port()
     settings = Settings(redis_url=f"redis://127.0.0.1:{closed}/0",
-                        node_url=f"http://127.0.0.1:{closed}")
+                        node_url=f"http://127.0.0.1:{closed}", auth="off")
     return create_app(Services(settings), enqueue=lambda tx_id: None)
 
 

@@ -19,6 +19,7 @@ from tests.integration.stack_helpers import (
     post_many,
     post_tx,
     rpc,
+    use_stack,
     wait_terminal,
 )
 
@@ -32,7 +33,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
                      extra_env={"KVSIGNER_SWEEP_SECONDS": "10", "KVSIGNER_LEASE_SECONDS": "20",
                                 "KVSIGNER_VISIBILITY_TIMEOUT": "30",
                                 "KVSIGNER_RECEIPT_POLL_SECONDS": "0.5"})
-    stack.start()
+    use_stack(stack.start())
     yield stack
     stack.stop()
 

@@ -16,7 +16,13 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from ops.devstack import DevStack
-from tests.integration.stack_helpers import REVERT_NOPE_INITCODE, chain_nonce, get_tx, rpc
+from tests.integration.stack_helpers import (
+    REVERT_NOPE_INITCODE,
+    chain_nonce,
+    get_tx,
+    rpc,
+    use_stack,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +32,7 @@ def running_stack(data: Path, api_port: int) -> Iterator[dict[str, Any]]:
     """A 2-worker, 2-key stack; yields its info (``rpc``/``ws`` serve JSON-RPC)."""
     dev = DevStack(data, api_port=api_port, workers=2, keys=2, worker_concurrency=4,
                    extra_env={"KVSIGNER_RECEIPT_POLL_SECONDS": "0.5"})
-    dev.start()
+    use_stack(dev.start())
     try:
         yield dict(dev.info)
     finally:

@@ -16,7 +16,7 @@ from web3 import AsyncWeb3, WebSocketProvider
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.integration.stack_helpers import rpc
+from tests.integration.stack_helpers import auth_headers, rpc
 from tests.integration.test_rpc_http import running_stack
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,8 @@ def run(coro: Any) -> Any:
 
 def test_web3_websocket_client_signs_sends_and_reads(stack: dict[str, Any]) -> None:
     async def scenario() -> None:
-        async with AsyncWeb3(WebSocketProvider(stack["ws"])) as w3:
+        async with AsyncWeb3(WebSocketProvider(stack["ws"], websocket_kwargs={
+            "additional_headers": auth_headers(stack["ws"])})) as w3:
             accounts = await w3.eth.accounts
             assert accounts == stack["accounts"]
             assert await w3.eth.chain_id == 31337
@@ -54,7 +55,8 @@ def test_web3_websocket_client_signs_sends_and_reads(stack: dict[str, Any]) -> N
 
 def test_new_heads_are_relayed_from_the_node(stack: dict[str, Any]) -> None:
     async def scenario() -> None:
-        async with AsyncWeb3(WebSocketProvider(stack["ws"])) as w3:
+        async with AsyncWeb3(WebSocketProvider(stack["ws"], websocket_kwargs={
+            "additional_headers": auth_headers(stack["ws"])})) as w3:
             before = await w3.eth.block_number
             sub_id = await w3.eth.subscribe("newHeads")
             rpc(stack["nodeUrl"], "evm_mine")
@@ -74,7 +76,7 @@ def raw_call(ws: Any, body: Any) -> Any:
 
 def test_batches_errors_and_the_subscription_lifecycle_on_a_raw_socket(
         stack: dict[str, Any]) -> None:
-    with connect(stack["ws"], open_timeout=10) as ws:
+    with connect(stack["ws"], open_timeout=10, additional_headers=auth_headers(stack["ws"])) as ws:
         out = raw_call(ws, [{"jsonrpc": "2.0", "id": 2, "method": "eth_accounts"},
                             {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}])
         assert [o["id"] for o in out] == [2, 1]
@@ -96,7 +98,7 @@ def test_batches_errors_and_the_subscription_lifecycle_on_a_raw_socket(
 
 
 def test_oversized_messages_close_the_socket(stack: dict[str, Any]) -> None:
-    with connect(stack["ws"], open_timeout=10) as ws:
+    with connect(stack["ws"], open_timeout=10, additional_headers=auth_headers(stack["ws"])) as ws:
         ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_accounts",
                             "params": ["x" * 200_000]}))
         with pytest.raises(ConnectionClosed) as info:
@@ -106,7 +108,8 @@ def test_oversized_messages_close_the_socket(stack: dict[str, Any]) -> None:
 
 def test_web_pages_and_plain_http_are_refused(stack: dict[str, Any]) -> None:
     with pytest.raises(InvalidStatus) as info:
-        connect(stack["ws"], origin="https://evil.example", open_timeout=10)  # type: ignore[arg-type]
+        connect(stack["ws"], origin="https://evil.example", open_timeout=10,  # type: ignore[arg-type]
+                additional_headers=auth_headers(stack["ws"]))
     assert info.value.response.status_code == 403
     plain = requests.get(stack["ws"].replace("ws://", "http://"), timeout=10)
     assert plain.status_code == 426

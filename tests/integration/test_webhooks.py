@@ -22,7 +22,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from ops.devstack import DevStack
-from tests.integration.stack_helpers import get_tx, post_tx, rpc
+from tests.integration.stack_helpers import get_tx, post_tx, rpc, use_stack
 from worker.celery_app import make_celery
 from worker.domain.errors import ValidationError
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
@@ -151,7 +151,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
                          "KVSIGNER_WEBHOOK_SWEEP_SECONDS": "1",
                          "KVSIGNER_CONFIRMATIONS": "2",
                          "KVSIGNER_RECEIPT_POLL_SECONDS": "0.5"})
-    stack.start()
+    use_stack(stack.start())
     yield stack
     stack.stop()
 
@@ -170,7 +170,9 @@ def client(stack: DevStack) -> Iterator[FlaskClient]:
     runtime.use(services, runtime.build(services.redis, services.settings, enqueue=(
         lambda did, countdown: celery.send_task(DELIVER_TASK, args=[did], queue=WEBHOOKS_QUEUE,
                                                 countdown=countdown or None))))
-    yield app.test_client()
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {stack.info['apiKey']}"
+    yield test_client
     services.close()
 
 

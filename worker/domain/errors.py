@@ -97,6 +97,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "sender_mismatch": ErrorCode(
         500, False, "The signed transaction's recovered sender is not the account; nothing "
         "was broadcast."),
+    "audit_unavailable": ErrorCode(
+        503, True, "The audit log (Redis) could not record the signature, so nothing was "
+        "signed or the signature was withheld."),
     # Node and chain.
     "node_unavailable": ErrorCode(
         503, True, "The Ethereum node did not answer or is rate limiting."),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from worker import context
 from worker.rpc import params as p
 from worker.rpc.send import send_transaction
 from worker.rpc.sign_tx import sign_transaction_request
@@ -58,10 +59,16 @@ def eth_send_transaction(ctx: RpcContext, params: list[Any]) -> str:
 def eth_sign_transaction(ctx: RpcContext, params: list[Any]) -> dict[str, Any]:
     """``[tx]`` -> ``{"raw", "tx"}``; signed, not broadcast, nonce not reserved."""
     (tx,) = p.positional("eth_signTransaction", params, 1)
-    return sign_transaction_request(ctx.services, p.transaction(tx, "eth_signTransaction"))
+    with context.bound(purpose="sign_transaction"):
+        return sign_transaction_request(ctx.services, p.transaction(tx, "eth_signTransaction"))
 
 
 def eth_sign(ctx: RpcContext, params: list[Any]) -> str:
+    with context.bound(purpose="eth_sign"):
+        return _eth_sign(ctx, params)
+
+
+def _eth_sign(ctx: RpcContext, params: list[Any]) -> str:
     """``[address, data]`` -> EIP-191 (``\\x19Ethereum Signed Message``) signature of the
     bytes of ``data`` (0x-hex), 65 bytes with v = 27/28."""
     addr, data = p.positional("eth_sign", params, 2)
@@ -71,6 +78,11 @@ def eth_sign(ctx: RpcContext, params: list[Any]) -> str:
 
 
 def personal_sign(ctx: RpcContext, params: list[Any]) -> str:
+    with context.bound(purpose="personal_sign"):
+        return _personal_sign(ctx, params)
+
+
+def _personal_sign(ctx: RpcContext, params: list[Any]) -> str:
     """``[data, address, password?]`` (data first, unlike ``eth_sign``); ``data`` is 0x-hex
     bytes or plain text; a password is accepted for compatibility and ignored."""
     data, addr, _password = p.positional("personal_sign", params, 2, 1)
@@ -80,6 +92,11 @@ def personal_sign(ctx: RpcContext, params: list[Any]) -> str:
 
 
 def eth_sign_typed_data_v4(ctx: RpcContext, params: list[Any]) -> str:
+    with context.bound(purpose="typed_data"):
+        return _sign_typed_data(ctx, params)
+
+
+def _sign_typed_data(ctx: RpcContext, params: list[Any]) -> str:
     """``[address, typedData]`` with ``typedData`` as an object or JSON text -> the EIP-712
     signature (65 bytes, v = 27/28)."""
     addr, document = p.positional("eth_signTypedData_v4", params, 2)

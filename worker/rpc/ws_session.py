@@ -13,6 +13,7 @@ disconnected with 1011, because its subscriptions no longer exist.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -78,7 +79,9 @@ class WsSession:
                         break
                     continue
                 self._slots.acquire()
-                pool.submit(self._answer, message)
+                # Each answer runs with the handshake's context (API key name, request id),
+                # so a transaction sent over /ws records who sent it.
+                pool.submit(contextvars.copy_context().run, self._answer, message)
         finally:
             self.relay.close()
             pool.shutdown(wait=False, cancel_futures=True)

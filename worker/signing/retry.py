@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from worker import metrics
 from worker.domain.errors import VaultError
 from worker.signing.vault_errors import Failure, classify
 
@@ -67,6 +68,7 @@ class RetryPolicy:
                 if not failure.transient:
                     raise failure.error from exc
                 wait = self._wait(failure, retry_index)
+                metrics.vault_failure(failure.error.code, retrying=wait is not None)
                 if wait is None:
                     raise self._give_up(failure, retry_index + 1) from exc
                 log.warning("%s; retry %d/%d in %.2fs", failure.error.message,

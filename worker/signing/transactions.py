@@ -30,6 +30,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from hexbytes import HexBytes
 
+from worker.audit.signer import record_transaction_result
 from worker.domain.errors import SigningError, ValidationError
 from worker.signing.base import DigestSigner
 
@@ -141,6 +142,7 @@ def sign_transaction(signer: DigestSigner, tx: Mapping[str, Any]) -> SignedTrans
     if sender != account.address:
         raise SigningError("sender_mismatch", f"signed transaction recovers to {sender}, "
                            f"not {account.address}; it was not broadcast")
+    record_transaction_result(signer, raw)  # the audit log's "result" entry: the tx hash
     return SignedTransaction(
         raw=raw, hash=HexBytes(keccak(raw)), sender=account.address,
         nonce=_parse_int(fields.get("nonce"), "nonce"), tx_type=tx_type,

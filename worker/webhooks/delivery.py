@@ -19,6 +19,7 @@ from typing import Any
 
 import redis
 
+from worker import metrics
 from worker.domain.records import now_ms
 from worker.store.leases import Leases
 from worker.webhooks import keys
@@ -159,6 +160,7 @@ class Deliverer:
 
     # --- recording -----------------------------------------------------------------------
     def _record(self, d: Delivery, verdict: Verdict) -> str:
+        metrics.webhook_delivery(self.r, verdict.kind)
         delay = retry_delay(self.config.schedule, d.round_attempts() + 1)
 
         def change(cur: Delivery) -> bool:

@@ -1,0 +1,175 @@
+"""``AuditedSigner``: the ``DigestSigner`` through which every vault signature passes.
+
+``Services.signer`` hands out only this wrapper, so the pipeline, replacements, fillers,
+cancellations and JSON-RPC signing all sign through it; nothing else in kvsigner holds the
+vault signer. For each digest it:
+
+1. appends a ``requested`` entry (who, which key, the digest) and, if that fails, raises
+   ``audit_unavailable`` without calling the vault (fail closed);
+2. calls the vault;
+3. appends ``signed`` (r, s, v) or ``failed`` (the error code). If ``signed`` cannot be
+   written the signature is withheld (``audit_unavailable``): no signature leaves without
+   its record. A lost ``failed`` entry is only logged: the vault's own error is raised.
+
+``sign_transaction`` reports the assembled raw transaction through
+``record_transaction_result``, which appends a ``result`` entry with the transaction hash
+(known only once the raw transaction exists), linked by ``signingId``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import keccak
+
+from worker import context, metrics
+from worker.audit.log import AuditLog
+from worker.domain.errors import KvsignerError, ValidationError
+from worker.domain.records import TxRecord
+from worker.signing.base import DigestSigner, Signature, VaultAccount
+
+log = logging.getLogger("kvsigner.audit")
+
+#: Purposes refined from the record when a worker signs for a transaction id.
+REFINABLE = (None, "transaction")
+#: Attempts at writing a ``signed`` or ``result`` entry before the signature is withheld.
+COMPLETION_ATTEMPTS = 2
+
+
+def purpose_of(rec: TxRecord | None) -> str | None:
+    """What signing for ``rec`` means: ``filler``, ``cancellation``, ``replacement`` (the
+    record was signed before: a fee bump or a new nonce) or ``transaction``."""
+    if rec is None:
+        return None
+    if rec.kind == "filler":
+        return "filler"
+    if rec.cancel_requested:
+        return "cancellation"
+    return "replacement" if rec.hashes else "transaction"
+
+
+@dataclass(frozen=True)
+class _Signed:
+    signing_id: str
+    who: dict[str, str | None]
+
+
+# The last signature made in this thread/task, for the ``result`` entry that follows it.
+_last: ContextVar[_Signed | None] = ContextVar("kvsigner_audit_last", default=None)
+
+
+class AuditedSigner:
+    """Wraps ``inner`` so that every ``sign_digest`` is recorded in ``audit``.
+
+    ``describe(tx_id)`` (optional) returns the record of a transaction id, used to refine
+    a bound purpose of ``transaction`` (see ``purpose_of``). Thread-safe when ``inner`` is.
+    """
+
+    def __init__(self, inner: DigestSigner, audit: AuditLog,
+                 describe: Callable[[str], TxRecord | None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self.audit = audit
+        self._describe = describe
+        self._clock = clock
+        self._process = f"{socket.gethostname()}:{os.getpid()}"
+
+    def accounts(self) -> list[VaultAccount]:
+        return self.inner.accounts()
+
+    def account(self, address: str) -> VaultAccount:
+        return self.inner.account(address)
+
+    def sign_digest(self, address: str, digest: bytes) -> Signature:
+        """Sign through the vault with records before and after (module docstring).
+
+        Raises what ``inner.sign_digest`` raises (after a ``failed`` entry), the errors of
+        ``account()`` (nothing recorded: nothing could be signed), ``ValidationError`` for a
+        digest that is not 32 bytes, and ``audit_unavailable`` (retryable) when the
+        ``requested`` or ``signed`` entry cannot be written.
+        """
+        if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
+            raise ValidationError("invalid_field", "digest must be exactly 32 bytes")
+        who = self._who(self.inner.account(address))
+        signing_id = uuid.uuid4().hex
+        base = {**who, "signingId": signing_id, "digest": "0x" + bytes(digest).hex()}
+        self.audit.append({**base, "status": "requested"})
+        started = self._clock()
+        try:
+            with metrics.recording(self.audit.r):
+                signature = self.inner.sign_digest(address, bytes(digest))
+        except Exception as exc:
+            seconds = self._clock() - started
+            metrics.vault_sign(self.audit.r, seconds, ok=False)
+            code = exc.code if isinstance(exc, KvsignerError) else "internal_error"
+            self._record_failure({**base, "status": "failed", "error": code,
+                                  "durationMs": int(seconds * 1000)})
+            raise
+        seconds = self._clock() - started
+        metrics.vault_sign(self.audit.r, seconds, ok=True)
+        self._complete({**base, "status": "signed", "r": f"0x{signature.r:064x}",
+                        "s": f"0x{signature.s:064x}", "v": 27 + signature.recid,
+                        "durationMs": int(seconds * 1000)})
+        _last.set(_Signed(signing_id, who))
+        return signature
+
+    def record_result(self, raw: bytes) -> None:
+        """Append the ``result`` entry of the raw transaction just assembled from this
+        context's last signature: its hash, keccak256(raw). Raises ``audit_unavailable``
+        when it cannot be written (the caller must then not use the transaction)."""
+        last = _last.get()
+        _last.set(None)
+        who = last.who if last is not None else {}
+        self._complete({**who, "signingId": last.signing_id if last else None,
+                        "status": "result", "txHash": "0x" + keccak(raw).hex()})
+
+    def close(self) -> None:
+        closer: Any = getattr(self.inner, "close", None)
+        if callable(closer):
+            closer()
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _who(self, account: VaultAccount) -> dict[str, str | None]:
+        tx_id, purpose = context.tx_id.get(), context.purpose.get()
+        if tx_id is not None and purpose in REFINABLE and self._describe is not None:
+            try:
+                purpose = purpose_of(self._describe(tx_id)) or purpose
+            except Exception:  # only a refinement: the bound purpose stands
+                log.debug("purpose lookup of %s failed", tx_id, exc_info=True)
+        return {"purpose": purpose, "txId": tx_id, "requestId": context.request_id.get(),
+                "apiKey": context.api_key.get(), "address": account.address,
+                "keyName": account.key_name, "keyVersion": account.key_version,
+                "keyId": account.key_id, "process": self._process}
+
+    def _complete(self, entry: dict[str, object]) -> None:
+        for attempt in range(COMPLETION_ATTEMPTS):
+            try:
+                self.audit.append(entry)
+                return
+            except KvsignerError:
+                if attempt + 1 == COMPLETION_ATTEMPTS:
+                    log.error("audit %s entry of signing %s not written; signature withheld",
+                              entry.get("status"), entry.get("signingId"))
+                    raise
+
+    def _record_failure(self, entry: dict[str, object]) -> None:
+        try:
+            self.audit.append(entry)
+        except KvsignerError:
+            log.error("audit failed entry of signing %s not written", entry.get("signingId"))
+
+
+def record_transaction_result(signer: object, raw: bytes) -> None:
+    """Called by ``sign_transaction`` with each raw transaction it assembled: appends the
+    ``result`` entry when ``signer`` is audited (a no-op for any other signer)."""
+    if isinstance(signer, AuditedSigner):
+        signer.record_result(raw)
