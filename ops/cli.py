@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("ops.worker_cmd", "Run a Celery worker."),
     "audit": ("ops.audit_cmd", "Export the audit log of vault signatures as JSON lines."),
     "apikey": ("ops.apikey_cmd", "Create, list and revoke API keys."),
+    "bench": ("ops.bench.cli", "Measure pipeline throughput against a direct signing loop."),
 }
 
 
