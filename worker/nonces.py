@@ -64,8 +64,10 @@ class NonceManager:
     @contextmanager
     def locked(self, chain_id: int, sender: str) -> Iterator[Lock]:
         """Hold the sender's lock (owner token, expiry ``lock_seconds``)."""
+        # Held for a few Redis round trips only: poll often rather than redis-py's 100 ms.
         lock = self.r.lock(self.lock_key(chain_id, sender), timeout=self.lock_seconds,
-                           blocking_timeout=self.lock_wait_seconds, thread_local=False)
+                           blocking_timeout=self.lock_wait_seconds, thread_local=False,
+                           sleep=0.005)
         if not lock.acquire():
             raise KvsignerError("node_unavailable", f"timed out waiting for the nonce lock "
                                 f"of {sender}", retryable=True)

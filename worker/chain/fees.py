@@ -58,15 +58,13 @@ def plan_fees(node: NodeClient, req: TxRequest, base_multiplier: float) -> FeePl
                        max_priority_fee_per_gas=req.max_priority_fee_per_gas)
     if req.type in (0, 1):
         return FeePlan(req.type, gas_price=node.gas_price())
-    block = node.get_block("latest")
-    base_fee = block.get("baseFeePerGas") if block else None
-    if base_fee is None:
+    base = node.base_fee()
+    if base is None:
         if req.type == 2:
             raise NodeError("node_rejected", "the chain has no base fee, so EIP-1559 (type 2) "
                             "transactions are not supported; use type 0",
                             node_class="UNSUPPORTED_TYPE")
         return FeePlan(1 if req.access_list is not None else 0, gas_price=node.gas_price())
-    base = int(base_fee, 16) if isinstance(base_fee, str) else int(base_fee)
     tip = node.max_priority_fee()
     return FeePlan(2, max_fee_per_gas=int(base * base_multiplier) + tip,
                    max_priority_fee_per_gas=tip)

@@ -10,6 +10,8 @@ retries are off: retry decisions belong to the pipeline.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import requests
@@ -28,8 +30,11 @@ def _int(value: Any) -> int:
 class NodeClient:
     """Thread-safe JSON-RPC client for one node URL."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, market_ttl: float = 1.0) -> None:
         self.url = url
+        self.market_ttl = market_ttl
+        self._cache: dict[tuple[str, tuple[Any, ...]], tuple[float, Any]] = {}
+        self._cache_lock = threading.Lock()
         self._provider = HTTPProvider(url, request_kwargs={"timeout": timeout},
                                       exception_retry_configuration=None)
 
@@ -80,10 +85,30 @@ class NodeClient:
         return _int(self.call("eth_estimateGas", [tx]))
 
     def gas_price(self) -> int:
-        return _int(self.call("eth_gasPrice"))
+        return _int(self._cached("eth_gasPrice"))
 
     def max_priority_fee(self) -> int:
-        return _int(self.call("eth_maxPriorityFeePerGas"))
+        return _int(self._cached("eth_maxPriorityFeePerGas"))
+
+    def base_fee(self) -> int | None:
+        """The latest block's base fee, or None on a chain without one."""
+        block = self._cached("eth_getBlockByNumber", ("latest", False))
+        fee = block.get("baseFeePerGas") if block else None
+        return None if fee is None else _int(fee)
+
+    def _cached(self, method: str, params: tuple[Any, ...] = ()) -> Any:
+        """``call`` with answers reused for ``market_ttl`` seconds: market prices change per
+        block, and every transaction of a busy sender would otherwise ask again."""
+        key = (method, params)
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = self.call(method, list(params))
+        with self._cache_lock:
+            self._cache[key] = (now + self.market_ttl, value)
+        return value
 
     def send_raw_transaction(self, raw: str) -> str:
         return str(self.call("eth_sendRawTransaction", [raw]))
