@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck clean
+.PHONY: install run test faults lint clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -29,6 +29,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite alone (make test runs it too); CI runs it again to show it is not flaky.
+faults: install
+	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

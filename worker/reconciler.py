@@ -21,10 +21,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import redis
+
 from worker import metrics
 from worker.chain.fees import plan_fees
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord, TxRequest, new_id
+from worker.nonces import LockLost
 from worker.services import Services
 from worker.store.records import PREFIX
 from worker.txfields import CANCEL_GAS, apply_plan
@@ -93,18 +96,20 @@ def reconcile_sender(services: Services, chain_id: int, sender: str) -> Repair:
     key = nonces.state_key(chain_id, sender)
     free_key = key + ":free"
     repair = Repair(sender)
-    with nonces.locked(chain_id, sender):
+    with nonces.locked(chain_id, sender) as lock:
         raw_next = r.hget(key, "next")
         if raw_next is None:
             return repair
         next_nonce = int(raw_next)
+        # Live records first, the chain after: a record that finishes during the scan was
+        # mined (or handed its nonce back under this lock) before the chain is read, so its
+        # nonce is either held or below the chain's count -- never mistaken for a hole.
+        held = held_nonces(services, sender)
         latest = services.node.latest_nonce(sender)
         pending = services.node.pending_nonce(sender)
         scored: list[tuple[bytes, float]] = r.zrange(  # type: ignore[assignment]
             free_key, 0, -1, withscores=True)
         free = {int(m): float(s) for m, s in scored}
-        # Read under the lock: no nonce can be assigned meanwhile.
-        held = held_nonces(services, sender)
         if next_nonce < pending:
             next_nonce = repair.raised_to = pending
         repair.forgotten = sorted(n for n in free if n < latest)
@@ -119,12 +124,20 @@ def reconcile_sender(services: Services, chain_id: int, sender: str) -> Repair:
             holes = [n for n in holes if n <= top]
         repair.freed = [n for n in holes if n < next_nonce]
         with r.pipeline() as pipe:
+            # Commit only while the lock is still ours (a slow pass may outlive it).
+            pipe.watch(lock.name)
+            if pipe.get(lock.name) != lock.local.token:
+                raise LockLost(sender)
+            pipe.multi()
             pipe.hset(key, mapping={"next": next_nonce, "synced_at": time.time()})
             if repair.forgotten:
                 pipe.zrem(free_key, *[str(n) for n in repair.forgotten])
             if repair.freed:
                 pipe.zadd(free_key, {str(n): time.time() for n in repair.freed})
-            pipe.execute()
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                raise LockLost(sender) from None
         overdue = sorted(n for n, since in live_free.items()
                          if n < next_nonce and time.time() - since
                          >= services.settings.gap_fill_seconds)

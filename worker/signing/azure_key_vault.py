@@ -43,6 +43,8 @@ from worker.signing.vault_errors import classify
 log = logging.getLogger(__name__)
 
 #: Seconds before a failed background reload is tried again (the old snapshot stays in use).
+# A key seen disabled is looked up again at most this often (it may be enabled again).
+DISABLED_RECHECK_SECONDS = 5.0
 FAILED_REFRESH_DELAY = 30.0
 #: SDK retries for list/get calls (idempotent GETs; not on the signing path).
 DISCOVERY_SDK_RETRIES = 2
@@ -113,6 +115,7 @@ class AzureKeyVaultSigner:
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._next_refresh = 0.0
+        self._loaded_at = float("-inf")
         self._closed = False
 
     @property
@@ -205,11 +208,27 @@ class AzureKeyVaultSigner:
                 "unknown_account", f"{address} is not an account of the configured vault"
             )
         if not entry.account.enabled:
+            entry = self._recheck_disabled(address, entry)
+        if not entry.account.enabled:
             raise VaultError(
                 "vault_key_disabled",
                 f"the key {entry.account.key_name!r} of {entry.account.address} is disabled",
             )
         return entry
+
+    def _recheck_disabled(self, address: str, entry: _Entry) -> _Entry:
+        """A key cached as disabled may have been enabled again since: reload the key list
+        (at most every ``DISABLED_RECHECK_SECONDS``, waiting for a reload under way) rather
+        than refusing its account until the next scheduled refresh."""
+        with self._lock:
+            if self._clock() - self._loaded_at >= DISABLED_RECHECK_SECONDS:
+                try:
+                    self._load()
+                except VaultError as exc:
+                    log.warning("vault key recheck failed: %s", exc.message)
+            snap = self._snapshot
+        fresh = snap.entries.get(address.lower()) if snap is not None else None
+        return fresh or entry
 
     def _current(self) -> _Snapshot:
         snap = self._snapshot
@@ -252,7 +271,8 @@ class AzureKeyVaultSigner:
             entries[address] = _Entry(item.account, client,
                                       cast(SignatureAlgorithm, item.algorithm))
         self._snapshot = _Snapshot(entries)
-        self._next_refresh = self._clock() + self._settings.vault_refresh_seconds
+        self._loaded_at = self._clock()
+        self._next_refresh = self._loaded_at + self._settings.vault_refresh_seconds
         log.info("vault %s: %d accounts (%d enabled)", self._settings.vault_url, len(entries),
                  sum(1 for e in entries.values() if e.account.enabled))
 

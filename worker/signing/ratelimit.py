@@ -24,7 +24,9 @@ local tat = tonumber(redis.call('get', KEYS[1]) or now)
 if tat < now then tat = now end
 local allow_at = tat - tolerance
 if now < allow_at then
-    return allow_at - now
+    -- Redis truncates a Lua number reply to an integer: a wait below 1 ms would read as 0,
+    -- "go now", although no slot was taken. Round up to whole milliseconds.
+    return math.max(1, math.ceil(allow_at - now))
 end
 local new_tat = tat + interval
 redis.call('set', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now + tolerance + 1000))

@@ -1,0 +1,1 @@
+"""Fault tests: real stacks, injected failures, and the same safety invariants after each."""
