@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from api.context import services
+from api.query import check_params, parse_limit
 from worker.audit import AuditLog
 from worker.audit.query import STATUSES, AuditFilter, check_cursor, newest_first, parse_time
 from worker.domain.errors import ValidationError
@@ -35,26 +36,13 @@ def parse_audit_query(args: MultiDict[str, str]) -> tuple[AuditFilter, int, str 
     """The filter, page size and cursor of ``GET /audit``. Raises ``ValidationError`` for
     an unknown or repeated parameter (a misspelt filter must not list everything), a
     malformed value, or ``since`` after ``until``."""
-    unknown = sorted(set(args) - PARAMS)
-    if unknown:
-        raise ValidationError("invalid_field", f"unknown query parameter(s): "
-                              f"{', '.join(unknown)}")
-    for name in PARAMS:
-        if len(args.getlist(name)) > 1:
-            raise ValidationError("invalid_field", f"`{name}` is given more than once")
-    for name, ok, what in (("txId", _TX_RE.match, "a transaction id"),
-                           ("key", _TEXT_RE.match, "a vault key name"),
-                           ("purpose", _TEXT_RE.match, "a purpose such as transaction"),
-                           ("status", lambda v: v in STATUSES, "one of " + ", ".join(STATUSES))):
-        value = args.get(name)
-        if value is not None and not ok(value):
-            raise ValidationError("invalid_field", f"`{name}` must be {what}")
-    raw_limit = args.get("limit")
-    if raw_limit is not None and not (len(raw_limit) <= 3 and raw_limit.isascii()
-                                      and raw_limit.isdigit()
-                                      and 1 <= int(raw_limit) <= MAX_LIMIT):
-        raise ValidationError("invalid_field", f"`limit` must be an integer from 1 to "
-                              f"{MAX_LIMIT}")
+    check_params(args, PARAMS, {
+        "txId": (_TX_RE.match, "a transaction id"),
+        "key": (_TEXT_RE.match, "a vault key name"),
+        "purpose": (_TEXT_RE.match, "a purpose such as transaction"),
+        "status": (lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
+    })
+    limit = parse_limit(args, DEFAULT_LIMIT, MAX_LIMIT)
     since, until = (None if args.get(n) is None else parse_time(args[n], n)
                     for n in ("since", "until"))
     if since is not None and until is not None and since > until:
@@ -64,7 +52,7 @@ def parse_audit_query(args: MultiDict[str, str]) -> tuple[AuditFilter, int, str 
                       key=args.get("key"), tx_id=args.get("txId"), status=args.get("status"),
                       purpose=args.get("purpose"), since=since, until=until)
     cursor = args.get("cursor") or None
-    return flt, int(raw_limit or DEFAULT_LIMIT), None if cursor is None else check_cursor(cursor)
+    return flt, limit, None if cursor is None else check_cursor(cursor)
 
 
 @bp.get("/audit")

@@ -12,7 +12,6 @@ Errors are ``KvsignerError``s; the app maps them to ``{"error": {"code", "messag
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -20,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from api.body import read_json_object
 from api.context import services
+from api.query import check_params, parse_limit
 from worker.domain.errors import KvsignerError, ValidationError
 from worker.domain.requests import parse_address
 from worker.webhooks.deliveries import STATUSES
@@ -94,32 +94,16 @@ def delete_subscription(sub_id: str) -> tuple[str, int]:
 def _delivery_query(args: MultiDict[str, str]) -> tuple[DeliveryFilter, int, str | None]:
     """Raises ``ValidationError('invalid_field')`` for an unknown, repeated or malformed
     parameter (a misspelt filter must not silently list everything)."""
-    unknown = sorted(set(args) - LIST_PARAMS)
-    if unknown:
-        raise ValidationError("invalid_field", f"unknown query parameter(s): "
-                              f"{', '.join(unknown)}")
-    for name in LIST_PARAMS:
-        if len(args.getlist(name)) > 1:
-            raise ValidationError("invalid_field", f"`{name}` is given more than once")
-    checks: dict[str, tuple[Callable[[str], object], str]] = {
+    check_params(args, LIST_PARAMS, {
         "transactionId": (_TX_RE.match, "a transaction id"),
         "subscriptionId": (_SUB_RE.match, "a subscription id"),
         "eventType": (lambda v: v in EVENT_TYPES, "one of " + ", ".join(EVENT_TYPES)),
         "status": (lambda v: v in STATUSES, "one of " + ", ".join(STATUSES)),
-    }
-    for name, (ok, what) in checks.items():
-        value = args.get(name)
-        if value is not None and not ok(value):
-            raise ValidationError("invalid_field", f"`{name}` must be {what}")
-    raw_limit = args.get("limit")
-    if raw_limit is not None and not (len(raw_limit) <= 3 and raw_limit.isascii()
-                                      and raw_limit.isdigit()
-                                      and 1 <= int(raw_limit) <= MAX_LIMIT):
-        raise ValidationError("invalid_field", f"`limit` must be an integer from 1 to "
-                              f"{MAX_LIMIT}")
+    })
+    limit = parse_limit(args, DEFAULT_LIMIT, MAX_LIMIT)
     flt = DeliveryFilter(args.get("transactionId"), args.get("eventType"),
                          args.get("status"), args.get("subscriptionId"))
-    return flt, int(raw_limit or DEFAULT_LIMIT), args.get("cursor") or None
+    return flt, limit, args.get("cursor") or None
 
 
 @blueprint.get("/webhooks/deliveries")
