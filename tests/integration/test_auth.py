@@ -1,5 +1,5 @@
 """API keys at the API: the Flask app over the real Redis, anvil and the emulator-backed vault
-signer (as in test_api), and the ``kvsigner apikey`` command against the real Redis."""
+signer (as in tests/integration/api), and the ``kvsigner apikey`` command against the real Redis."""
 
 from __future__ import annotations
 
