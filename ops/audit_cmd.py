@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping
 from typing import TextIO
@@ -65,10 +66,15 @@ def main(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = 
         flt = build_filter(args)
         for entry in oldest_first(AuditLog(client), flt):
             out.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        out.flush()
     except KvsignerError as exc:
         print(f"error: {exc.code}: {exc.message}", file=err)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         client.close()
-    out.flush()
     return 0
