@@ -15,9 +15,10 @@ answer carries a request id). With ``KVSIGNER_AUTH=required`` (the default):
 * A key limited to some senders gets 403 for ``POST /rpc`` signing methods naming another
   account and for cancelling another sender's transaction here; ``POST /transactions``
   and ``eth_sendTransaction`` are checked in ``worker.submit`` (``check_sender_allowed``).
-* ``/ws`` (the WebSocket handshake) takes the key from the ``Authorization`` header only.
-  Messages on an open socket are not checked one by one, so keys that are read-only or
-  limited to some senders are refused there (403); they can use ``POST /rpc``.
+* ``/ws`` (the WebSocket handshake) takes the key from the ``Authorization`` header only;
+  every message on the open socket then passes the same checks as ``POST /rpc``
+  (``api.rpc_ws.message_guard``), answered with a JSON-RPC error (``data.code``
+  ``forbidden``) when refused.
 
 With ``KVSIGNER_AUTH=off`` nothing is checked (local development only; a warning is logged).
 """
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "kvsigner.auth"
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 STATUS_PATHS = frozenset({"/status", "/metrics"})
-RPC_PATH, WS_PATH = "/rpc", "/ws"
+RPC_PATH = "/rpc"
 CANCEL_ENDPOINT = "transactions.cancel"
 
 
@@ -124,9 +125,6 @@ def _permission_error(state: AuthState, key: ApiKey) -> KvsignerError | None:
     if request.path == RPC_PATH and request.method == "POST":
         reason = policy.rpc_refusal(key, _rpc_payload()) if limited else None
         return policy.forbidden(reason) if reason else None
-    if request.path == WS_PATH and limited:
-        return policy.forbidden(f"API key {key.name!r} is read-only or limited to some "
-                                "senders, which /ws cannot enforce per message; use POST /rpc")
     if key.read_only and request.method not in policy.SAFE_HTTP_METHODS:
         return policy.forbidden(f"API key {key.name!r} is read-only")
     if key.senders and request.endpoint == CANCEL_ENDPOINT:

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -23,6 +24,8 @@ from simple_websocket import Server
 
 from api.context import api_context
 from api.rpc import enqueue_with, rpc_error
+from worker.auth import policy
+from worker.auth.keys import ApiKey
 from worker.rpc.endpoint import build_dispatcher
 from worker.rpc.errors import INVALID_REQUEST
 from worker.rpc.subscriptions import node_ws_url
@@ -60,6 +63,14 @@ def origin_allowed(origin: str | None, allowed: str) -> bool:
     return "*" in entries or origin.rstrip("/").lower() in entries
 
 
+def message_guard(key: ApiKey | None) -> Callable[[Any], str | None] | None:
+    """For a key limited to reading or to some senders, the check every message on the
+    socket must pass (the same rules as POST /rpc); None for an unlimited key."""
+    if key is None or not (key.read_only or key.senders):
+        return None
+    return lambda payload: policy.rpc_refusal(key, payload)
+
+
 @blueprint.route("/ws", websocket=True)
 def websocket() -> Response:
     ctx = api_context()
@@ -77,8 +88,9 @@ def websocket() -> Response:
         log.info("WebSocket handshake failed: %s", type(exc).__name__)
         return rpc_error(400, INVALID_REQUEST, "WebSocket handshake failed")
     enqueue = enqueue_with(ctx)
+    guard = message_guard(policy.current_key.get())
     try:
-        WsSession(conn, lambda extra: build_dispatcher(ctx.services, enqueue, extra),
+        WsSession(conn, lambda extra: build_dispatcher(ctx.services, enqueue, extra, guard),
                   node_ws_url(settings.node_url, settings.node_ws_url),
                   settings.node_timeout).run()
     except Exception:

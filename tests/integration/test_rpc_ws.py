@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -18,6 +19,7 @@ from websockets.sync.client import connect
 
 from tests.integration.stack_helpers import auth_headers, rpc
 from tests.integration.test_rpc_http import running_stack
+from worker.auth.keys import ApiKeyStore
 
 pytestmark = pytest.mark.integration
 
@@ -113,3 +115,30 @@ def test_web_pages_and_plain_http_are_refused(stack: dict[str, Any]) -> None:
     assert info.value.response.status_code == 403
     plain = requests.get(stack["ws"].replace("ws://", "http://"), timeout=10)
     assert plain.status_code == 426
+
+
+def test_limited_keys_are_checked_per_message(stack: dict[str, Any]) -> None:
+    """A read-only key may read over the socket but not send; a key limited to one sender
+    may sign only for it. Each refusal is a JSON-RPC error, and the socket stays usable."""
+    keys = ApiKeyStore(redis.Redis.from_url(stack["redisUrl"]))
+    _, reader = keys.create("ws-reader", read_only=True)
+    _, limited = keys.create("ws-limited", senders=[stack["accounts"][0]])
+    sender, other = stack["accounts"][0], stack["accounts"][1]
+    send = {"jsonrpc": "2.0", "id": 2, "method": "eth_sendTransaction",
+            "params": [{"from": sender, "to": other, "value": "0x1"}]}
+    with connect(stack["ws"], open_timeout=10,
+                 additional_headers={"Authorization": f"Bearer {reader.reveal()}"}) as ws:
+        assert raw_call(ws, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"})[
+            "result"] == "0x7a69"
+        refused = raw_call(ws, send)
+        assert refused["id"] == 2 and refused["error"]["data"]["code"] == "forbidden"
+        assert "read-only" in refused["error"]["message"]
+        assert raw_call(ws, {"jsonrpc": "2.0", "id": 3, "method": "eth_blockNumber"})["result"]
+    with connect(stack["ws"], open_timeout=10,
+                 additional_headers={"Authorization": f"Bearer {limited.reveal()}"}) as ws:
+        foreign = raw_call(ws, {"jsonrpc": "2.0", "id": 4, "method": "personal_sign",
+                                "params": ["0x68656c6c6f", other]})
+        assert foreign["error"]["data"]["code"] == "forbidden"
+        own = raw_call(ws, {"jsonrpc": "2.0", "id": 5, "method": "personal_sign",
+                            "params": ["0x68656c6c6f", sender]})
+        assert own["result"].startswith("0x") and len(own["result"]) == 132

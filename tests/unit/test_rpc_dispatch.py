@@ -131,6 +131,18 @@ def test_denied_prefixes_never_reach_the_node() -> None:
     assert [[r["method"] for r in b] for b in proxy.batches] == [["eth_chainId"]]
 
 
+def test_a_guard_refuses_a_whole_body_before_anything_runs() -> None:
+    proxy = FakeProxy()
+    d = Dispatcher({}, proxy, guard=lambda body: "no" if "eth_sendTransaction" in str(body)
+                   else None)
+    out = answer(d, req("eth_sendTransaction", 9, [{}]))
+    assert out["id"] == 9 and out["error"]["data"] == {"code": "forbidden"}
+    batch = answer(d, [req("eth_chainId", 1), req("eth_sendTransaction", 2, [{}])])
+    assert batch["id"] is None and batch["error"]["message"] == "no"
+    assert proxy.single == [] and proxy.batches == []
+    assert answer(d, req("eth_chainId", 3))["result"] == "node:eth_chainId"
+
+
 def test_local_params_must_be_positional_and_errors_map_to_codes() -> None:
     d = dispatcher()
     assert answer(d, req("local_echo", 1, {"a": 1}))["error"]["code"] == -32602

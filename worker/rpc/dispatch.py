@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from worker.domain.errors import KvsignerError, ValidationError
@@ -31,6 +31,7 @@ from worker.rpc.errors import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    SERVER_ERROR,
     RpcError,
     error_response,
     from_kvsigner,
@@ -87,10 +88,14 @@ class Dispatcher:
     """Answers JSON-RPC bodies with ``methods`` (local) and ``proxy`` (everything else)."""
 
     def __init__(self, methods: Mapping[str, Handler], proxy: Proxy,
-                 max_batch: int = DEFAULT_MAX_BATCH, deny_prefixes: tuple[str, ...] = ()) -> None:
+                 max_batch: int = DEFAULT_MAX_BATCH, deny_prefixes: tuple[str, ...] = (),
+                 guard: Callable[[Any], str | None] | None = None) -> None:
         self.methods = methods
         self.proxy = proxy
         self.max_batch = max_batch
+        # Says why the caller may not send a parsed body (an API key limited to reading or
+        # to some senders), or None; a refused body is answered with one error.
+        self.guard = guard
         # Node administration and dev-chain controls must not be reachable through the
         # signer's endpoint (they could reset a chain or unlock node-held accounts).
         self.deny_prefixes = deny_prefixes
@@ -117,6 +122,10 @@ class Dispatcher:
 
     def handle(self, payload: Any) -> Any:
         """The response object (or list) for a parsed body; ``None`` for notifications."""
+        refusal = self.guard(payload) if self.guard is not None else None
+        if refusal:
+            rid = _usable_id(payload) if isinstance(payload, dict) else None
+            return error_response(rid, RpcError(SERVER_ERROR, refusal, {"code": "forbidden"}))
         if not isinstance(payload, list):
             return self._one(payload)
         if not payload:

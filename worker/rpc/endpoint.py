@@ -8,6 +8,7 @@ never passed to the node).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from worker.rpc.dispatch import Dispatcher
 from worker.rpc.errors import METHOD_NOT_FOUND, RpcError
@@ -34,7 +35,8 @@ def rpc_context(services: Services, enqueue: Callable[[str], None]) -> RpcContex
 
 
 def build_dispatcher(services: Services, enqueue: Callable[[str], None],
-                     extra: Mapping[str, Handler] | None = None) -> Dispatcher:
+                     extra: Mapping[str, Handler] | None = None,
+                     guard: Callable[[Any], str | None] | None = None) -> Dispatcher:
     """A dispatcher with kvsigner's local methods, ``extra`` (the WebSocket's subscription
     relay) or, without it, a refusal of ``eth_subscribe``/``eth_unsubscribe``, and the node
     for everything else."""
@@ -45,4 +47,5 @@ def build_dispatcher(services: Services, enqueue: Callable[[str], None],
         methods.update(extra)
     max_batch = services.settings.rpc_max_batch
     deny = tuple(p.strip() for p in services.settings.rpc_proxy_deny.split(",") if p.strip())
-    return Dispatcher(methods, NodeProxy(services.node), max_batch, deny_prefixes=deny)
+    return Dispatcher(methods, NodeProxy(services.node), max_batch, deny_prefixes=deny,
+                      guard=guard)
