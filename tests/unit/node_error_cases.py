@@ -750,3 +750,18 @@ EXPECTED_OUTCOMES: dict[str, tuple[str, str, bool]] = {
     "SENDER_NOT_EOA": ("fail", "node_rejected", False),
     "OTHER": ("fail", "node_rejected", False),
 }
+
+
+def word(hex_digits: str) -> str:
+    return hex_digits.rjust(64, "0")
+
+
+# ABI data assembled by hand (selector, offset, length, padded bytes) so that decoding is
+# checked against an encoding that does not come from the library under use.
+ERROR_STRING_DATA = (
+    "0x08c379a0" + word("20") + word("18") + b"Dai/insufficient-balance".hex().ljust(64, "0")
+)
+PANIC_11_DATA = "0x4e487b71" + word("11")
+PANIC_12_DATA = "0x4e487b71" + word("12")
+PANIC_99_DATA = "0x4e487b71" + word("99")
+CUSTOM_ERROR_DATA = "0x118cdaa7" + word(ADDR[2:].lower())
