@@ -1,5 +1,6 @@
 """API keys at the API: the Flask app over the real Redis, anvil and the emulator-backed vault
-signer (as in tests/integration/api), and the ``kvsigner apikey`` command against the real Redis."""
+signer (fixtures from this folder's conftest.py), and the ``kvsigner apikey`` command
+against the real Redis."""
 
 from __future__ import annotations
 
@@ -9,38 +10,20 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import redis
 from flask.testing import FlaskClient
 
 from api.app import create_app
-from ops.processes import ROOT, ManagedProcess
+from ops.processes import ROOT
 from worker.auth.keys import ApiKeyStore
 from worker.services import Services
 from worker.settings import Settings
 from worker.signing.azure_key_vault import AzureKeyVaultSigner
-from worker.signing.factory import build_signer
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def base_settings(emulator: ManagedProcess, anvil: ManagedProcess) -> Settings:
-    return Settings.from_env(cast(dict[str, str], emulator.extra["env"]),
-                             node_url=str(anvil.extra["url"]))
-
-
-@pytest.fixture(scope="module")
-def signer(base_settings: Settings) -> Iterator[AzureKeyVaultSigner]:
-    with build_signer(base_settings) as vault_signer:
-        yield vault_signer
-
-
-@pytest.fixture
-def accounts(signer: AzureKeyVaultSigner) -> list[str]:
-    return [a.address for a in signer.accounts()]
 
 
 class Api:
