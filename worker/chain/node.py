@@ -1,30 +1,70 @@
 """The Ethereum node, reached through a narrow interface.
 
-``NodeClient`` wraps web3's ``HTTPProvider`` (connection pooling, JSON-RPC encoding) and
-returns plain Python values. A JSON-RPC error becomes a ``NodeError`` classified by
-``worker.chain.node_errors`` (the one place node messages are interpreted); a transport
-failure or an HTTP error becomes ``NodeError('node_unavailable', retryable=True)``. Web3's own
-retries are off: retry decisions belong to the pipeline.
+``NodeClient`` speaks JSON-RPC over one pooled ``urllib3`` connection manager and returns
+plain Python values: node calls are the commonest thing a worker does, and a bare pool costs
+a fraction of the CPU of a full HTTP client stack per call. The environment's proxy and CA
+bundle settings (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) are read once,
+when the client is made; TLS is always verified. Credentials in the URL
+(``https://user:pass@host``) are sent as basic auth and never appear in an error.
+
+A JSON-RPC error becomes a ``NodeError`` classified by ``worker.chain.node_errors`` (the one
+place node messages are interpreted); a transport failure, an HTTP error status or a body
+that is not JSON becomes ``NodeError('node_unavailable', retryable=True)``. Nothing here
+retries: retry decisions belong to the pipeline.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-import requests
-from eth_typing import URI
-from web3 import HTTPProvider
-from web3.types import RPCEndpoint
+import urllib3
 
 from worker.chain.node_errors import to_node_error
 from worker.domain.errors import NodeError
+from worker.http_env import http_environment
+
+#: Connections kept per node: one per worker thread is plenty.
+POOL_SIZE = 16
 
 
 def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _unavailable(what: str, detail: str) -> NodeError:
+    return NodeError("node_unavailable", f"node request {what} failed: {detail}",
+                     node_class="TRANSPORT", retryable=True)
+
+
+def _pool(url: str, timeout: float) -> tuple[urllib3.PoolManager, str, dict[str, str]]:
+    """A connection manager for ``url`` with the environment's proxy and CA bundle, the URL
+    without credentials, and the request headers (basic auth from the URL's credentials)."""
+    parts = urlsplit(url)
+    headers = {"Content-Type": "application/json"}
+    if parts.username is not None:
+        userinfo = f"{parts.username}:{parts.password or ''}"
+        headers.update(urllib3.make_headers(basic_auth=userinfo))
+        netloc = parts.hostname or ""
+        if ":" in netloc:  # an IPv6 literal
+            netloc = f"[{netloc}]"
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+    env = http_environment(url)
+    options: dict[str, Any] = {
+        "num_pools": 2, "maxsize": POOL_SIZE, "block": False, "retries": False,
+        "timeout": urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+        "cert_reqs": "CERT_REQUIRED", "ca_certs": env.ca_file,
+    }
+    proxy = env.proxies.get(parts.scheme)
+    manager = (urllib3.ProxyManager(proxy, **options) if proxy
+               else urllib3.PoolManager(**options))
+    return manager, url, headers
 
 
 class NodeClient:
@@ -35,17 +75,30 @@ class NodeClient:
         self.market_ttl = market_ttl
         self._cache: dict[tuple[str, tuple[Any, ...]], tuple[float, Any]] = {}
         self._cache_lock = threading.Lock()
-        self._provider = HTTPProvider(url, request_kwargs={"timeout": timeout},
-                                      exception_retry_configuration=None)
+        self._ids = itertools.count(1)
+        self._http, self._endpoint, self._headers = _pool(url, timeout)
+
+    def _post(self, body: bytes, what: str) -> Any:
+        """POST ``body`` and return the decoded JSON answer. Raises ``NodeError``."""
+        try:
+            resp = self._http.request("POST", self._endpoint, body=body, headers=self._headers)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The exception text can hold the node URL (and a key in its path): name only.
+            raise _unavailable(what, type(exc).__name__) from None
+        if resp.status >= 400:
+            raise _unavailable(what, f"HTTP {resp.status}")
+        try:
+            return json.loads(resp.data)
+        except ValueError:
+            raise _unavailable(what, "the answer is not JSON") from None
 
     def call(self, method: str, params: list[Any] | None = None) -> Any:
         """Send one request and return its ``result``. Raises ``NodeError``."""
-        try:
-            response = self._provider.make_request(RPCEndpoint(method), params or [])
-        except (requests.RequestException, OSError, ValueError) as exc:
-            raise NodeError("node_unavailable", f"node request {method} failed: "
-                            f"{type(exc).__name__}", node_class="TRANSPORT",
-                            retryable=True) from None
+        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method,
+                           "params": params or []}).encode()
+        response = self._post(body, method)
+        if not isinstance(response, dict):
+            raise _unavailable(method, "the answer is not a JSON-RPC response")
         error = response.get("error")
         if error:
             if isinstance(error, dict):
@@ -56,9 +109,7 @@ class NodeClient:
 
     def raw(self, payload: dict[str, Any] | list[Any]) -> Any:
         """Forward a JSON-RPC request or batch unchanged; returns the node's JSON body."""
-        resp = self._provider._request_session_manager.make_post_request(
-            URI(self.url), _dumps(payload), **self._provider.get_request_kwargs())
-        return _loads(resp)
+        return self._post(json.dumps(payload).encode(), "passthrough")
 
     # --- typed helpers -----------------------------------------------------------------
     def chain_id(self) -> int:
@@ -121,14 +172,3 @@ class NodeClient:
         result = self.call("eth_getTransactionByHash", [tx_hash])
         return dict(result) if result else None
 
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload).encode()
-
-
-def _loads(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise NodeError("node_unavailable", "node returned a body that is not JSON",
-                        node_class="TRANSPORT", retryable=True) from None

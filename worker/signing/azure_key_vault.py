@@ -32,6 +32,7 @@ from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
 from eth_utils import is_hex_address
 
 from worker.domain.errors import ValidationError, VaultError
+from worker.http_env import http_environment
 from worker.settings import Settings
 from worker.signing.base import Signature, VaultAccount
 from worker.signing.credentials import build_credential
@@ -97,17 +98,21 @@ class AzureKeyVaultSigner:
         self._clock = clock
         # Runs before every sign attempt, retries included (the shared vault rate limiter).
         self._before_call = before_call or (lambda: None)
-        transport_options: dict[str, Any] = {
-            "connection_timeout": settings.vault_connect_timeout,
-            "read_timeout": settings.vault_read_timeout,
-        }
-        if settings.vault_ca_file:
-            transport_options["connection_verify"] = settings.vault_ca_file
-        self._transport = RequestsTransport(**transport_options)
+        # The environment's proxy and CA settings are read once (worker.http_env), not on
+        # every signature.
+        http_env = http_environment(settings.vault_url)
+        self._transport = RequestsTransport(
+            connection_timeout=settings.vault_connect_timeout,
+            read_timeout=settings.vault_read_timeout,
+            connection_verify=settings.vault_ca_file or http_env.ca_file,
+            use_env_settings=False,
+        )
         self._client_options: dict[str, Any] = {
             "verify_challenge_resource": settings.vault_verify_challenge_resource,
             "transport": self._transport,
         }
+        if http_env.proxies:
+            self._client_options["proxies"] = http_env.proxies
         self._keys = KeyClient(
             settings.vault_url, self._credential,
             retry_total=DISCOVERY_SDK_RETRIES, **self._client_options,
