@@ -18,6 +18,7 @@ finds the nonce already on its record and reuses it.
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,10 @@ from redis.lock import Lock
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord
 from worker.store.records import PREFIX, RecordStore
+
+#: Waits between looks at a busy sender lock: doubling from the first to the longest.
+LOCK_FIRST_WAIT = 0.002
+LOCK_MAX_WAIT = 0.025
 
 
 class LockLost(KvsignerError):
@@ -64,13 +69,19 @@ class NonceManager:
     @contextmanager
     def locked(self, chain_id: int, sender: str) -> Iterator[Lock]:
         """Hold the sender's lock (owner token, expiry ``lock_seconds``)."""
-        # Held for a few Redis round trips only: poll often rather than redis-py's 100 ms.
         lock = self.r.lock(self.lock_key(chain_id, sender), timeout=self.lock_seconds,
-                           blocking_timeout=self.lock_wait_seconds, thread_local=False,
-                           sleep=0.005)
-        if not lock.acquire():
-            raise KvsignerError("node_unavailable", f"timed out waiting for the nonce lock "
-                                f"of {sender}", retryable=True)
+                           thread_local=False)
+        deadline = time.monotonic() + self.lock_wait_seconds
+        # The lock is held for a few Redis round trips only, so a waiter first looks again
+        # soon; under contention (many threads, one sender) the waits grow, so that waiting
+        # does not cost the CPU the lock holders need.
+        wait = LOCK_FIRST_WAIT
+        while not lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise KvsignerError("node_unavailable", f"timed out waiting for the nonce "
+                                    f"lock of {sender}", retryable=True)
+            time.sleep(random.uniform(wait / 2, wait))
+            wait = min(wait * 2, LOCK_MAX_WAIT)
         try:
             yield lock
         finally:

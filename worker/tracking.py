@@ -30,6 +30,9 @@ from worker.store.records import RecordStore
 log = logging.getLogger("kvsigner.tracking")
 
 TRACKED = (Status.SUBMITTED, Status.MINED)
+#: Receipt polls a broadcast transaction gets before the node is asked whether it still
+#: knows it (and it is broadcast again if not).
+DROPPED_CHECK_POLLS = 3
 
 
 class Tracker:
@@ -59,10 +62,9 @@ class Tracker:
         if rec is None or rec.status not in TRACKED:
             return DONE
         try:
-            found = self._canonical_receipt(rec)
+            found, latest = self._canonical_receipt(rec)
             if found is None:
                 return self._not_mined(rec)
-            latest = self.node.block_number()
         except KvsignerError as exc:
             metrics.node_error(self.store.r, exc)
             return Step("track", max(poll, 2.0), exc.code)
@@ -102,7 +104,9 @@ class Tracker:
         age = (now_ms() - (rec.broadcast_at or rec.updated_at)) / 1000.0
         if age >= self.settings.stuck_seconds and rec.bumps < self.settings.max_bumps:
             self._bump(rec.id)
-        elif self._dropped_and_taken(rec):
+        elif age >= DROPPED_CHECK_POLLS * poll and self._dropped_and_taken(rec):
+            # Checked only once a transaction has had time to be mined: on a busy node most
+            # are mined within a poll or two, and the check costs a node call per poll.
             return Step("process", 0.0, "nonce reassigned")
         return Step("track", poll)
 
@@ -132,15 +136,21 @@ class Tracker:
             log.info("rebroadcast of %s: %s", rec.id, exc.node_class)
         return False
 
-    def _canonical_receipt(self, rec: TxRecord) -> dict[str, Any] | None:
-        for tx_hash in reversed(rec.hashes):
-            receipt = self.node.get_receipt(tx_hash)
-            if receipt is None or receipt.get("blockNumber") is None:
+    def _canonical_receipt(self, rec: TxRecord) -> tuple[dict[str, Any] | None, int]:
+        """A receipt of one of the record's hashes whose block is still canonical (newest
+        hash first), and the latest block number. The receipts of every hash and the block
+        number are asked in one batch."""
+        hashes = list(reversed(rec.hashes))
+        answers = self.node.batch([("eth_getTransactionReceipt", [h]) for h in hashes]
+                                  + [("eth_blockNumber", [])])
+        latest = int(answers[-1], 16)
+        for receipt in answers[:-1]:
+            if not receipt or receipt.get("blockNumber") is None:
                 continue
             block = self.node.get_block(int(receipt["blockNumber"], 16))
             if block is not None and block.get("hash") == receipt.get("blockHash"):
-                return receipt
-        return None
+                return dict(receipt), latest
+        return None, latest
 
     def _reorged(self, tx_id: str) -> None:
         def change(r: TxRecord) -> None:

@@ -104,3 +104,20 @@ def test_url_credentials_become_basic_auth_and_stay_out_of_errors(
     with pytest.raises(NodeError) as err:
         client.block_number()
     assert "s3cret" not in str(err.value) and "alice" not in str(err.value)
+
+
+def test_batch_answers_in_order_and_raises_the_first_error(node: NodeClient) -> None:
+    chain, number = node.batch([("eth_chainId", []), ("eth_blockNumber", [])])
+    assert chain == "0x7a69" and int(number, 16) >= 0
+    with pytest.raises(NodeError) as err:
+        node.batch([("eth_chainId", []), ("eth_sendRawTransaction", ["0x00"])])
+    assert err.value.code != "node_unavailable"
+
+
+def test_batch_falls_back_to_single_calls_when_batches_are_refused(
+        canned: ThreadingHTTPServer) -> None:
+    # A provider without batch support answers the batch with one object, not a list.
+    canned.body = b'{"jsonrpc":"2.0","id":1,"result":"0x10"}'  # type: ignore[attr-defined]
+    client = NodeClient(_url(canned), timeout=2)
+    assert client.batch([("eth_blockNumber", []), ("eth_chainId", [])]) == ["0x10", "0x10"]
+    assert len(canned.seen) == 3  # type: ignore[attr-defined]

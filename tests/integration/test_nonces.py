@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
+from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord, TxRequest, new_id
 from worker.nonces import LockLost, NonceManager
 from worker.store.records import RecordStore
@@ -90,3 +91,19 @@ def test_lost_lock_writes_nothing(redis_url: str) -> None:
     assert store.require(tx).nonce is None
     assert nonces.next_nonce(CHAIN, SENDER) is None
 
+
+
+def test_a_busy_lock_is_waited_for_then_refused_without_assigning(redis_url: str) -> None:
+    nonces, store = make(redis_url, lock_wait_seconds=0.3)
+    holder = nonces.r.lock(nonces.lock_key(CHAIN, SENDER), timeout=30, thread_local=False)
+    assert holder.acquire(blocking=False)
+    tx = new_record(store)
+    with pytest.raises(KvsignerError) as err:
+        nonces.assign(tx, CHAIN)
+    assert err.value.retryable and store.require(tx).nonce is None
+    # Freed while a waiter looks again: the waiter gets it.
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(lambda: NonceManager(
+            nonces.r, store, lambda _a: 0, lock_wait_seconds=10).assign(tx, CHAIN).nonce)
+        holder.release()
+        assert waiting.result(timeout=10) == 0

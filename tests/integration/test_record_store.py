@@ -35,6 +35,20 @@ def test_concurrent_updates_lose_nothing(redis_url: str) -> None:
     assert store.require(rec.id).attempts == 200
 
 
+def test_an_update_that_changes_nothing_writes_nothing(redis_url: str) -> None:
+    store = store_for(redis_url)
+    rec = record()
+    store.create(rec)
+    # A write would replace the value (and its TTL); an idle update leaves the key alone.
+    store.r.expire(store.key(rec.id), 1000)
+    same, _ = store.update(rec.id, lambda r: setattr(r, "attempts", r.attempts))
+    assert same.attempts == 0
+    assert store.r.ttl(store.key(rec.id)) > 0
+    changed, _ = store.update(rec.id, lambda r: r.hashes.append("0x01"))
+    assert changed.hashes == ["0x01"] and store.require(rec.id).hashes == ["0x01"]
+    assert store.r.ttl(store.key(rec.id)) == -1
+
+
 def test_idempotency_key_under_concurrent_creates(redis_url: str) -> None:
     store = store_for(redis_url)
     body = {"from": SENDER, "value": "1"}

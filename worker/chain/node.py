@@ -19,6 +19,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,6 +68,17 @@ def _pool(url: str, timeout: float) -> tuple[urllib3.PoolManager, str, dict[str,
     return manager, url, headers
 
 
+def _result(response: dict[str, Any]) -> Any:
+    """A JSON-RPC response's ``result``; its ``error`` as a classified ``NodeError``."""
+    error = response.get("error")
+    if error:
+        if isinstance(error, dict):
+            raise to_node_error(str(error.get("message", "")), error.get("code"),
+                                error.get("data"))
+        raise to_node_error(str(error))
+    return response.get("result")
+
+
 class NodeClient:
     """Thread-safe JSON-RPC client for one node URL."""
 
@@ -99,13 +111,25 @@ class NodeClient:
         response = self._post(body, method)
         if not isinstance(response, dict):
             raise _unavailable(method, "the answer is not a JSON-RPC response")
-        error = response.get("error")
-        if error:
-            if isinstance(error, dict):
-                raise to_node_error(str(error.get("message", "")), error.get("code"),
-                                    error.get("data"))
-            raise to_node_error(str(error))
-        return response.get("result")
+        return _result(response)
+
+    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        """The results of ``calls`` (method, params), in order, asked in one JSON-RPC batch.
+        A node that does not answer batches with a list is asked one call at a time.
+        Raises ``NodeError`` for the first call that failed."""
+        payload = [{"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+                   for i, (method, params) in enumerate(calls)]
+        answer = self._post(json.dumps(payload).encode(), "batch")
+        if not isinstance(answer, list):  # batches refused or unsupported
+            return [self.call(method, params) for method, params in calls]
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        results = []
+        for i, (method, _) in enumerate(calls):
+            item = by_id.get(i)
+            if item is None:
+                raise _unavailable(method, "no answer in the batch")
+            results.append(_result(item))
+        return results
 
     def raw(self, payload: dict[str, Any] | list[Any]) -> Any:
         """Forward a JSON-RPC request or batch unchanged; returns the node's JSON body."""

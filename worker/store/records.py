@@ -140,16 +140,17 @@ class RecordStore:
                     raw = pipe.get(key)
                     if raw is None:
                         raise RecordNotFound(tx_id)
+                    before = json.loads(raw)
                     rec = TxRecord.from_json_dict(json.loads(raw))
-                    before = json.dumps(rec.to_json_dict(), sort_keys=True)
                     previous = rec.status
                     result = change(rec)
-                    if also is None and json.dumps(rec.to_json_dict(),
-                                                   sort_keys=True) == before:
+                    # Compared as parsed JSON: the stored form is the only one that matters.
+                    text = json.dumps(rec.to_json_dict())
+                    if also is None and json.loads(text) == before:
                         pipe.unwatch()
                         return rec, result
                     pipe.multi()
-                    self._write(pipe, rec, previous_status=previous)
+                    self._write(pipe, rec, previous_status=previous, text=text)
                     if also is not None:
                         also(pipe, rec)
                     pipe.execute()
@@ -157,10 +158,12 @@ class RecordStore:
                 except redis.WatchError:
                     continue
 
-    def _write(self, pipe: Any, rec: TxRecord, previous_status: Any) -> None:
+    def _write(self, pipe: Any, rec: TxRecord, previous_status: Any,
+               text: str | None = None) -> None:
+        """Queue the record (``text``: its JSON, when the caller has it) and its indexes."""
         member = _member(rec)
         ttl = None if not rec.status.terminal else self.ttl
-        pipe.set(self.key(rec.id), json.dumps(rec.to_json_dict()), ex=ttl)
+        pipe.set(self.key(rec.id), text or json.dumps(rec.to_json_dict()), ex=ttl)
         if previous_status is None:
             pipe.zadd(f"{PREFIX}idx:all", {member: 0})
             pipe.zadd(f"{PREFIX}idx:from:{rec.sender}", {member: 0})
