@@ -44,6 +44,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}
 _HANDLER_MARK = "_kvsigner_handler"
 AZURE_HTTP_LOGGER = "azure.core.pipeline.policies.http_logging_policy"
+PER_CALL_LOGGERS = (AZURE_HTTP_LOGGER, "celery.worker.strategy", "celery.app.trace")
 
 
 class Redactor:
@@ -154,9 +155,12 @@ def configure(settings: Settings, stream: TextIO | None = None) -> logging.Handl
     root.setLevel(settings.log_level)
     # The API writes its own access line (api.request_log); werkzeug's would duplicate it.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # The Azure SDK logs every HTTP request and response at INFO: keep that for DEBUG.
-    logging.getLogger(AZURE_HTTP_LOGGER).setLevel(
-        logging.NOTSET if settings.log_level == "DEBUG" else logging.WARNING)
+    # The Azure SDK logs every HTTP request and response at INFO, and Celery every task
+    # received and finished: several lines per transaction that say nothing the pipeline's
+    # own lines do not. Keep them for DEBUG.
+    for name in PER_CALL_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if settings.log_level == "DEBUG" else logging.WARNING)
     logging.captureWarnings(True)
     return handler
 

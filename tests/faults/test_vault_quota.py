@@ -93,7 +93,7 @@ def _ts(text: str) -> float:
 
 
 def test_thousand_transactions_at_the_vault_quota(fault_stack: Callable[..., FaultStack]) -> None:
-    fs = fault_stack("vault-quota", workers=4, keys=8, concurrency=8, proxy=False,
+    fs = fault_stack("vault-quota", workers=4, keys=8, concurrency=4, proxy=False,
                      env={"KVSIGNER_VAULT_RATE_LIMIT": str(RATE_LIMIT),
                           # Production-like periods for the background jobs: this
                           # scenario is about throughput, not about recovery speed.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import redis
 
 from worker.signing.ratelimit import VaultRateLimiter
@@ -46,3 +47,34 @@ def test_separate_vaults_do_not_share_a_budget(redis_url: str) -> None:
     assert a.try_acquire() == 0
     assert b.try_acquire() == 0
     assert a.try_acquire() > 50  # the next slot of vault a is a minute away
+
+
+def test_waiting_callers_ask_once_and_go_at_their_slot(redis_url: str) -> None:
+    limiter = VaultRateLimiter(redis.Redis.from_url(redis_url), "https://once.example",
+                               20, window=1.0, burst=1)
+    asked = 0
+    script = limiter._script
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal asked
+        asked += 1
+        return script(*args, **kwargs)
+
+    limiter._script = counting  # type: ignore[assignment]
+    started = time.monotonic()
+    threads = [threading.Thread(target=limiter.acquire) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert asked == 8  # one reservation each, no re-asking while waiting
+    assert time.monotonic() - started >= 7 / 20 * 0.9  # still spaced at the rate
+
+
+def test_a_wait_beyond_the_timeout_reserves_nothing(redis_url: str) -> None:
+    limiter = VaultRateLimiter(redis.Redis.from_url(redis_url), "https://slow.example",
+                               1, window=60, burst=1)
+    limiter.acquire()
+    with pytest.raises(TimeoutError):
+        limiter.acquire(timeout=1)
+    assert 50 < limiter.try_acquire() <= 60  # the refused caller took no slot

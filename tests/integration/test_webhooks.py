@@ -31,8 +31,9 @@ from worker.services import Services
 from worker.settings import Secret, Settings
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
-from worker.webhooks import runtime
+from worker.webhooks import keys, runtime
 from worker.webhooks.dispatch import DELIVER_TASK
+from worker.webhooks.events import EVENT_TYPES
 from worker.webhooks.signing import generate_secret
 from worker.webhooks.ssrf import check_webhook_url
 from worker.webhooks.sweep import catch_up
@@ -355,3 +356,27 @@ def test_the_sweep_publishes_changes_the_hook_missed_and_gives_up_after_the_wind
     delivery = wh.deliveries.get(did)
     assert delivery is not None and delivery.reason is not None
     assert delivery.reason.startswith("gave up after 1 attempts")
+
+
+def test_with_no_target_nothing_is_stored_and_later_subscribers_get_only_later_events(
+        direct: Any) -> None:
+    store, queued, make = direct
+    wh = make(webhook_allow="loopback")
+    rec = new_record(store, "", Status.SIGNED, Status.SUBMITTED)
+    assert store.r.scard(keys.SUBS) == 0
+    assert wh.publisher.publish(rec) == 0
+    assert store.r.get(keys.cursor(rec.id)) is None and store.r.zcard("kvsigner:wh:idx:all") == 0
+    assert store.r.sismember(keys.OPEN, rec.id)  # still watched by the sweep
+    time.sleep(0.01)
+    sub = wh.subscriptions.create("http://127.0.0.1:9/sub", list(EVENT_TYPES), None)
+    rec, _ = store.update(rec.id, partial(TxRecord.transition, status=Status.MINED))
+    # Published from the start of the history, but "submitted" predates the subscription.
+    assert wh.publisher.publish(rec) == 1
+    [delivery] = [wh.deliveries.get(d) for d in queued]
+    assert delivery is not None and delivery.target == sub.id
+    assert delivery.event_id.endswith(f"_{len(rec.history) - 1}")
+    wh.subscriptions.delete(sub.id)
+    rec, _ = store.update(rec.id, partial(TxRecord.transition, status=Status.CONFIRMED))
+    fresh = make(webhook_allow="loopback")  # another process: no memory of this record
+    assert fresh.publisher.publish(rec) == 0
+    assert not store.r.sismember(keys.OPEN, rec.id)  # terminal with no subscriber: closed

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from worker import context
-from worker.logs import REDACTED, Redactor, configure
+from worker.logs import AZURE_HTTP_LOGGER, PER_CALL_LOGGERS, REDACTED, Redactor, configure
 from worker.settings import Secret, Settings
 
 CLIENT_SECRET = "Zx9~client.secret-value_42"
@@ -140,3 +140,24 @@ def test_bearer_tokens_go_but_auth_challenges_stay() -> None:
     jwt = "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl"
     assert redact(f"'Authorization': 'bearer {jwt}'") == f"'Authorization': 'bearer {REDACTED}'"
     assert redact(f'{{"h": "Bearer {jwt}"}}') == f'{{"h": "Bearer {REDACTED}"}}'
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_per_call_library_lines_only_at_debug(level: str) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    handler = configure(Settings(log_level=level), stream)
+    try:
+        for name in ("celery.app.trace", "celery.worker.strategy", AZURE_HTTP_LOGGER):
+            logging.getLogger(name).info("per-call line")
+        logging.getLogger("celery.app.trace").error("task raised")
+        messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name in PER_CALL_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    assert messages.count("per-call line") == (3 if level == "DEBUG" else 0)
+    assert "task raised" in messages

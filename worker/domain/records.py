@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -163,8 +163,13 @@ class TxRecord:
     # --- serialisation ------------------------------------------------------------------
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Storage form (lossless)."""
-        data = asdict(self)
+        """Storage form (lossless); shares nothing mutable with the record. Written field
+        by field (not ``dataclasses.asdict``): it runs on every record write."""
+        data = {name: _copy(getattr(self, name)) for name in _RECORD_FIELDS}
+        data["request"] = {name: _copy(getattr(self.request, name))
+                           for name in _REQUEST_FIELDS}
+        data["history"] = [{"status": h.status, "at": h.at, "note": h.note}
+                           for h in self.history]
         data["status"] = self.status.value
         return data
 
@@ -215,3 +220,15 @@ class TxRecord:
 def _iso(ms: int) -> str:
     secs, rem = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{rem:03d}Z"
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(TxRecord))
+_REQUEST_FIELDS = tuple(f.name for f in fields(TxRequest))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value

@@ -14,23 +14,27 @@ from collections.abc import Callable
 
 import redis
 
-# KEYS[1] = limiter key; ARGV = now (ms), interval (ms), burst tolerance (ms).
-# Returns 0 when the call may go now, else how many ms to wait before asking again.
+# KEYS[1] = limiter key; ARGV = now (ms), interval (ms), burst tolerance (ms), longest wait
+# (ms) the caller accepts. A caller that accepts the wait gets the next free slot reserved for
+# it and the ms until that slot (0: go now); it then sleeps that long and goes without asking
+# again, so waiting callers cost one call each instead of waking together to race for every
+# slot. A wait longer than the caller accepts reserves nothing and is returned negated.
 _GCRA = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local tolerance = tonumber(ARGV[3])
+local longest = tonumber(ARGV[4])
 local tat = tonumber(redis.call('get', KEYS[1]) or now)
 if tat < now then tat = now end
-local allow_at = tat - tolerance
-if now < allow_at then
-    -- Redis truncates a Lua number reply to an integer: a wait below 1 ms would read as 0,
-    -- "go now", although no slot was taken. Round up to whole milliseconds.
-    return math.max(1, math.ceil(allow_at - now))
+local wait = tat - tolerance - now
+if wait > longest then
+    -- Redis truncates a Lua number reply to an integer: round away from zero.
+    return -math.ceil(wait)
 end
 local new_tat = tat + interval
 redis.call('set', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now + tolerance + 1000))
-return 0
+if wait <= 0 then return 0 end
+return math.ceil(wait)
 """
 
 
@@ -49,20 +53,22 @@ class VaultRateLimiter:
         self._sleep = sleep
         self.waited = 0.0  # seconds spent waiting, for metrics and tests
 
-    def try_acquire(self) -> float:
-        """Take a slot if one is free now: returns 0.0, else the seconds to wait."""
+    def _ask(self, longest_ms: float) -> float:
         wait_ms = self._script(keys=[self.key], args=[
-            int(time.time() * 1000), self.interval_ms, self.tolerance_ms])
+            int(time.time() * 1000), self.interval_ms, self.tolerance_ms, longest_ms])
         return float(wait_ms) / 1000.0
 
+    def try_acquire(self) -> float:
+        """Take a slot if one is free now: returns 0.0, else the seconds until one is free
+        (nothing is taken then)."""
+        return abs(self._ask(0))
+
     def acquire(self, timeout: float = 60.0) -> None:
-        """Wait for a slot. Raises ``TimeoutError`` after ``timeout`` seconds of waiting."""
-        deadline = time.monotonic() + timeout
-        while True:
-            wait = self.try_acquire()
-            if wait <= 0:
-                return
-            if time.monotonic() + wait > deadline:
-                raise TimeoutError("vault rate limiter: no slot within the timeout")
+        """Reserve the next slot and wait for it. Raises ``TimeoutError`` (reserving
+        nothing) when that slot is more than ``timeout`` seconds away."""
+        wait = self._ask(timeout * 1000.0)
+        if wait < 0:
+            raise TimeoutError("vault rate limiter: no slot within the timeout")
+        if wait > 0:
             self.waited += wait
             self._sleep(wait)

@@ -64,6 +64,11 @@ class Publisher:
         length = len(record.history)
         if self.seen.covers(record.id, length):
             return 0
+        if not record.webhook_url and not self._any_subscription(record):
+            # Nobody can receive these events, so nothing is stored. The counter need not
+            # move: a subscription made later never receives events older than itself.
+            self.seen.note(record.id, length)
+            return 0
         cursor_key = keys.cursor(record.id)
         subs: list[Subscription] | None = None
         created: list[Delivery] = []
@@ -82,7 +87,8 @@ class Publisher:
                         subs = self.subscriptions.all()
                     pipe.multi()
                     for event in events:
-                        targets = self._targets(record, event.type, subs or [])
+                        targets = self._targets(record, event.type, subs or [],
+                                                record.history[event.seq].at)
                         if targets:
                             pipe.set(keys.event(event.id), event_body(event, view),
                                      ex=self.retention)
@@ -104,13 +110,27 @@ class Publisher:
             self.dispatcher.kick(record.id, target)
         return len(created)
 
+    def _any_subscription(self, record: TxRecord) -> bool:
+        """Whether any subscription exists. The record stays open (for the sweep) while it
+        is not terminal, in case one is made before its next change and that change's
+        publication is missed; a terminal one without subscribers is closed."""
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.exists(keys.SUBS)
+            if not record.status.terminal:
+                pipe.sadd(keys.OPEN, record.id)
+            found = bool(pipe.execute()[0])
+        if not found and record.status.terminal:
+            self.r.srem(keys.OPEN, record.id)
+        return found
+
     @staticmethod
-    def _targets(record: TxRecord, event_type: str,
-                 subs: list[Subscription]) -> list[tuple[str, str]]:
-        """``(target, url)`` pairs: the record's own URL (every event), then matching
-        subscriptions."""
+    def _targets(record: TxRecord, event_type: str, subs: list[Subscription],
+                 at_ms: int) -> list[tuple[str, str]]:
+        """``(target, url)`` pairs for an event that happened at ``at_ms``: the record's own
+        URL (every event), then the matching subscriptions that existed by then."""
         out: list[tuple[str, str]] = []
         if record.webhook_url:
             out.append((TX_TARGET, record.webhook_url))
-        out += [(s.id, s.url) for s in subs if s.matches(event_type, record.sender)]
+        out += [(s.id, s.url) for s in subs
+                if s.created_at <= at_ms and s.matches(event_type, record.sender)]
         return out
