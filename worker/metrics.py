@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -210,36 +212,56 @@ def webhook_delivery(client: redis.Redis, outcome: str) -> None:
     _run(client, lambda p: p.hincrby(WEBHOOK_DELIVERIES.key, field(outcome), 1))
 
 
+# Counts one stage of one record in the stage-time histogram, once: KEYS = the record's
+# seen hash, the histogram; ARGV = stage, seen TTL, bucket field, sum field, seconds.
+_STAGE_ONCE = """
+if redis.call('hsetnx', KEYS[1], ARGV[1], 1) == 1 then
+    redis.call('expire', KEYS[1], ARGV[2])
+    redis.call('hincrby', KEYS[2], ARGV[3], 1)
+    redis.call('hincrbyfloat', KEYS[2], ARGV[4], ARGV[5])
+end
+return 0
+"""
+#: Per process: the stages already counted per record, so that the change hook's repeated
+#: calls for one record cost no round trip (bounded: least recently used out).
+_counted: OrderedDict[str, frozenset[str]] = OrderedDict()
+_counted_lock = threading.Lock()
+_COUNTED_SIZE = 20_000
+
+
 def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
     """Observe the time from acceptance to each stage ``rec``'s history has reached, once
-    per record and stage. Costs nothing when the record has reached no stage yet."""
+    per record and stage across all processes (one round trip for the new stages; none when
+    this process has counted them all already)."""
     firsts: dict[str, int] = {}
     for entry in rec.history:
         for stage, statuses in STAGES.items():
             if entry.status in statuses and stage not in firsts:
                 firsts[stage] = entry.at
-    if not firsts:
+    with _counted_lock:
+        known = _counted.get(rec.id, frozenset())
+    new = [stage for stage in firsts if stage not in known]
+    if not new:
         return
+    script = client.register_script(_STAGE_ONCE)
     seen_key = f"{PREFIX}seen:{rec.id}"
 
-    def claim(pipe: Any) -> None:
-        for stage in firsts:
-            pipe.hsetnx(seen_key, stage, 1)
-        pipe.expire(seen_key, SEEN_TTL_SECONDS)
-
-    claimed = _run(client, claim)
-    if claimed is None:
-        return
-    new = [stage for stage, won in zip(firsts, claimed, strict=False) if won]
-
-    def observe(pipe: Any) -> None:
+    def count(pipe: Any) -> None:
         for stage in new:
             # Clocks of different machines may disagree a little: never a negative time.
             seconds = max(0, firsts[stage] - rec.created_at) / 1000.0
-            _observe(pipe, STAGE_SECONDS, seconds, stage)
+            bound = next((b for b in STAGE_SECONDS.buckets if seconds <= b), None)
+            script(keys=[seen_key, STAGE_SECONDS.key], client=pipe, args=[
+                stage, SEEN_TTL_SECONDS,
+                field(stage, INF if bound is None else bucket_name(bound)),
+                field(stage, "sum"), seconds])
 
-    if new:
-        _run(client, observe)
+    if _run(client, count) is not None:
+        with _counted_lock:
+            _counted[rec.id] = known | frozenset(new)
+            _counted.move_to_end(rec.id)
+            while len(_counted) > _COUNTED_SIZE:
+                _counted.popitem(last=False)
 
 
 def observing(client: redis.Redis,

@@ -1,4 +1,5 @@
-"""Worker metrics recorded in Redis and rendered by the API's collector (fakeredis here;
+"""Worker metrics recorded in Redis and rendered by the API's collector (fakeredis here, a real
+Redis where a Lua script runs;
 tests/integration/test_metrics_endpoint.py uses a real Redis and the real auth hook)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from typing import Any
 
 import fakeredis
 import pytest
+import redis as real_redis
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -14,7 +16,7 @@ from api.app import create_app
 from ops.processes import free_port
 from worker import metrics
 from worker.domain.errors import KvsignerError, NodeError, VaultError
-from worker.domain.records import HistoryEntry, Status, TxRecord, TxRequest
+from worker.domain.records import HistoryEntry, Status, TxRecord, TxRequest, new_id
 from worker.reconciler import Repair
 from worker.services import Services
 from worker.settings import Settings
@@ -46,8 +48,8 @@ def scrape(redis: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
             for s in family.samples}
 
 
-def record(created: int, *steps: tuple[str, int]) -> TxRecord:
-    rec = TxRecord(id="ab" * 16, request=TxRequest(sender=SENDER), chain_id=1,
+def record(created: int, *steps: tuple[str, int], tx_id: str = "ab" * 16) -> TxRecord:
+    rec = TxRecord(id=tx_id, request=TxRequest(sender=SENDER), chain_id=1,
                    created_at=created)
     rec.history = [HistoryEntry(status, at) for status, at in steps]
     rec.status = Status(steps[-1][0]) if steps else Status.QUEUED
@@ -81,22 +83,24 @@ def test_histogram_buckets_accumulate(redis: Any) -> None:
     assert bucket("2.5", "error") == 1
 
 
-def test_stage_times_are_observed_once_per_record(redis: Any) -> None:
+def test_stage_times_are_observed_once_per_record(redis_url: str) -> None:
+    # A real Redis: stages are claimed and counted by one Lua script.
+    client = real_redis.Redis.from_url(redis_url)
+    tx = new_id()
     hook_calls: list[str] = []
-    hook = metrics.observing(redis, lambda rec: hook_calls.append(rec.status.value))
-    hook(record(1000, ("queued", 1000)))
-    hook(record(1000, ("queued", 1000), ("signed", 1500)))
-    hook(record(1000, ("queued", 1000), ("signed", 1500), ("submitted", 1700)))
-    hook(record(1000, ("queued", 1000), ("signed", 1500), ("submitted", 1700),
-                ("confirmed", 4000)))
-    hook(record(1000, ("queued", 1000), ("signed", 1500), ("submitted", 1700),
-                ("confirmed", 4000)))
+    hook = metrics.observing(client, lambda rec: hook_calls.append(rec.status.value))
+    steps = [("queued", 1000), ("signed", 1500), ("submitted", 1700), ("confirmed", 4000)]
+    for n in (1, 2, 3, 4, 4):
+        hook(record(1000, *steps[:n], tx_id=tx))
     assert hook_calls == ["queued", "signed", "submitted", "confirmed", "confirmed"]
-    s = scrape(redis)
+    s = scrape(client)
     for stage, seconds in (("signed", 0.5), ("submitted", 0.7), ("mined", 3.0),
                            ("confirmed", 3.0)):
         assert s[("kvsigner_transaction_stage_seconds_count", (("stage", stage),))] == 1
         assert s[("kvsigner_transaction_stage_seconds_sum", (("stage", stage),))] == seconds
+    # Claimed in Redis, not only in this process: another process counts nothing again.
+    assert {k.decode() for k in client.hkeys(f"kvsigner:metrics:seen:{tx}")} == {
+        "signed", "submitted", "mined", "confirmed"}
 
 
 def test_counters(redis: Any) -> None:
