@@ -115,7 +115,7 @@ FIELDS: tuple[Field, ...] = (
           "Only keys carrying this tag become accounts: `name` (any value) or `name=value`."),
     Field("vault_ca_file", "KVSIGNER_VAULT_CA_FILE", _optional_str, None,
           "PEM bundle to verify the vault's and token endpoint's TLS certificates. "
-          "Unset: the system trust store."),
+          "Unset: `REQUESTS_CA_BUNDLE` if set, else the certifi bundle."),
     Field("vault_verify_challenge_resource", "KVSIGNER_VAULT_VERIFY_CHALLENGE_RESOURCE",
           _bool, True,
           "Require the vault host to match the auth challenge's resource domain. Keep true "
@@ -273,7 +273,8 @@ FIELDS: tuple[Field, ...] = (
           "`json`: one JSON object per line (time, level, logger, message, request_id, "
           "tx_id, api_key, exception). `text`: one readable line each."),
     Field("log_level", "KVSIGNER_LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO",
-          "Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+          "Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL. The Azure SDK's "
+          "line per HTTP request and Celery's lines per task are logged only at DEBUG."),
     # --- Audit log ---------------------------------------------------------------------
     Field("audit_retention_days", "KVSIGNER_AUDIT_RETENTION_DAYS", float, 0.0,
           "Audit entries older than this many days are trimmed as new entries are "
