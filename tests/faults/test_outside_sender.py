@@ -1,7 +1,8 @@
 """Scenario 7: another process signs with one of kvsigner's vault keys (through
 ``worker.signing``, with the node's pending nonce) and sends straight to anvil in the middle
-of a batch. kvsigner's records whose nonce was taken meet "nonce too low", get a new nonce,
-and the sender ends with nothing pending and no hole."""
+of a batch, at a nonce kvsigner has already assigned (its broadcasts are held at the node
+proxy meanwhile). kvsigner's records whose nonce was taken meet "nonce too low", get a new
+nonce, and the sender ends with nothing pending and no hole."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.faults.invariants import Verdict
+from tests.faults.node_proxy import decode_raw
 from tests.faults.scenario import finish
 from tests.faults.stack import FaultStack, transfers
 from worker.settings import Settings
@@ -54,7 +56,17 @@ def test_transactions_sent_behind_kvsigners_back(
     t0 = time.monotonic()
     posted = fs.post(transfers(senders, 90))
     fs.wait_for(fs.progressed(20), 30, "20 transactions under way")
+    # Hold the victim's broadcasts until one arrives: the node's pending nonce is then one
+    # kvsigner has already assigned, so the outside transactions surely take a nonce of ours
+    # (without the hold, a reconciler pass may raise the sender's next nonce first).
+    proxy = fs.proxy
+    assert proxy is not None
+    held = proxy.hold_when(lambda method, params: method == "eth_sendRawTransaction"
+                           and bool(params) and decode_raw(params[0])[1].lower()
+                           == victim.lower())
+    held.arrived.get(timeout=30)
     outside = _send_outside(fs, victim, OUTSIDE_TXS)
+    proxy.stop_holding(held)
     taken = sorted(int(fs.rpc("eth_getTransactionByHash", h)["nonce"], 16) for h in outside)
 
     def extra(v: Verdict) -> str:
