@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +36,7 @@ import redis
 
 from worker.chain.node_errors import NodeErrorClass
 from worker.domain.records import Status, TxRecord
+from worker.lru import LruMap
 from worker.queues import QUEUES
 
 if TYPE_CHECKING:
@@ -149,9 +148,14 @@ def _run(client: redis.Redis | None, commands: Callable[[Any], None]) -> list[An
         return None
 
 
-def _observe(pipe: Any, metric: Metric, value: float, *labels: str) -> None:
+def _bucket_field(metric: Metric, value: float, *labels: str) -> str:
+    """The histogram field counting ``value``: its bucket's upper bound, or +Inf."""
     bound = next((b for b in metric.buckets if value <= b), None)
-    pipe.hincrby(metric.key, field(*labels, INF if bound is None else bucket_name(bound)), 1)
+    return field(*labels, INF if bound is None else bucket_name(bound))
+
+
+def _observe(pipe: Any, metric: Metric, value: float, *labels: str) -> None:
+    pipe.hincrby(metric.key, _bucket_field(metric, value, *labels), 1)
     pipe.hincrbyfloat(metric.key, field(*labels, "sum"), value)
 
 
@@ -223,10 +227,8 @@ end
 return 0
 """
 #: Per process: the stages already counted per record, so that the change hook's repeated
-#: calls for one record cost no round trip (bounded: least recently used out).
-_counted: OrderedDict[str, frozenset[str]] = OrderedDict()
-_counted_lock = threading.Lock()
-_COUNTED_SIZE = 20_000
+#: calls for one record cost no round trip.
+_counted: LruMap[str, frozenset[str]] = LruMap()
 
 
 def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
@@ -238,8 +240,7 @@ def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
         for stage, statuses in STAGES.items():
             if entry.status in statuses and stage not in firsts:
                 firsts[stage] = entry.at
-    with _counted_lock:
-        known = _counted.get(rec.id, frozenset())
+    known = _counted.get(rec.id) or frozenset()
     new = [stage for stage in firsts if stage not in known]
     if not new:
         return
@@ -250,18 +251,12 @@ def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
         for stage in new:
             # Clocks of different machines may disagree a little: never a negative time.
             seconds = max(0, firsts[stage] - rec.created_at) / 1000.0
-            bound = next((b for b in STAGE_SECONDS.buckets if seconds <= b), None)
             script(keys=[seen_key, STAGE_SECONDS.key], client=pipe, args=[
-                stage, SEEN_TTL_SECONDS,
-                field(stage, INF if bound is None else bucket_name(bound)),
+                stage, SEEN_TTL_SECONDS, _bucket_field(STAGE_SECONDS, seconds, stage),
                 field(stage, "sum"), seconds])
 
     if _run(client, count) is not None:
-        with _counted_lock:
-            _counted[rec.id] = known | frozenset(new)
-            _counted.move_to_end(rec.id)
-            while len(_counted) > _COUNTED_SIZE:
-                _counted.popitem(last=False)
+        _counted.put(rec.id, known | frozenset(new))
 
 
 def observing(client: redis.Redis,

@@ -9,41 +9,15 @@ and finds nothing left to do. Nothing is sent here; the dispatcher queues the at
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
-
 import redis
 
 from worker.domain.records import TxRecord
+from worker.lru import LruMap
 from worker.webhooks import keys
 from worker.webhooks.deliveries import TX_TARGET, Delivery, DeliveryStore
 from worker.webhooks.dispatch import Dispatcher
 from worker.webhooks.events import event_body, events_between
 from worker.webhooks.subscriptions import Subscription, SubscriptionStore
-
-
-class SeenCache:
-    """Per process: the history length last published per record, so that the pipeline's
-    frequent no-change calls cost no Redis round trip. Bounded (least recently used out)."""
-
-    def __init__(self, size: int = 20_000) -> None:
-        self._size = size
-        self._data: OrderedDict[str, int] = OrderedDict()
-        self._lock = Lock()
-
-    def covers(self, tx_id: str, length: int) -> bool:
-        with self._lock:
-            seen = self._data.get(tx_id)
-            if seen is not None:
-                self._data.move_to_end(tx_id)
-            return seen is not None and seen >= length
-
-    def note(self, tx_id: str, length: int) -> None:
-        with self._lock:
-            self._data[tx_id] = max(length, self._data.get(tx_id, 0))
-            self._data.move_to_end(tx_id)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
 
 
 class Publisher:
@@ -55,19 +29,21 @@ class Publisher:
         self.subscriptions = subscriptions
         self.dispatcher = dispatcher
         self.retention = retention_seconds
-        self.seen = SeenCache()
+        # Per process: the history length last published per record, so that the
+        # pipeline's frequent no-change calls cost no Redis round trip.
+        self.seen: LruMap[str, int] = LruMap()
 
     def publish(self, record: TxRecord) -> int:
         """Record the events of ``record``'s unpublished history entries and queue their
         first deliveries. Idempotent; returns how many deliveries this call created.
         Raises Redis errors (the caller logs them; the sweep publishes later)."""
         length = len(record.history)
-        if self.seen.covers(record.id, length):
+        if (self.seen.get(record.id) or 0) >= length:
             return 0
         if not record.webhook_url and not self._any_subscription(record):
             # Nobody can receive these events, so nothing is stored. The counter need not
             # move: a subscription made later never receives events older than itself.
-            self.seen.note(record.id, length)
+            self._note_seen(record.id, length)
             return 0
         cursor_key = keys.cursor(record.id)
         subs: list[Subscription] | None = None
@@ -105,10 +81,13 @@ class Publisher:
                     break
                 except redis.WatchError:
                     continue
-        self.seen.note(record.id, length)
+        self._note_seen(record.id, length)
         for target in dict.fromkeys(d.target for d in created):
             self.dispatcher.kick(record.id, target)
         return len(created)
+
+    def _note_seen(self, tx_id: str, length: int) -> None:
+        self.seen.put(tx_id, max(length, self.seen.get(tx_id) or 0))
 
     def _any_subscription(self, record: TxRecord) -> bool:
         """Whether any subscription exists. The record stays open (for the sweep) while it
