@@ -121,3 +121,11 @@ def test_batch_falls_back_to_single_calls_when_batches_are_refused(
     client = NodeClient(_url(canned), timeout=2)
     assert client.batch([("eth_blockNumber", []), ("eth_chainId", [])]) == ["0x10", "0x10"]
     assert len(canned.seen) == 3  # type: ignore[attr-defined]
+
+
+def test_a_malformed_url_fails_per_call_without_showing_it() -> None:
+    client = NodeClient("http://bob:pw%40x@127.0.0.1:notaport/", timeout=2)
+    with pytest.raises(NodeError) as err:
+        client.block_number()
+    assert err.value.code == "node_unavailable"
+    assert "pw" not in str(err.value) and "bob" not in str(err.value)

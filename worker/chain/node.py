@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import urllib3
 
@@ -47,15 +47,10 @@ def _pool(url: str, timeout: float) -> tuple[urllib3.PoolManager, str, dict[str,
     without credentials, and the request headers (basic auth from the URL's credentials)."""
     parts = urlsplit(url)
     headers = {"Content-Type": "application/json"}
-    if parts.username is not None:
-        userinfo = f"{parts.username}:{parts.password or ''}"
-        headers.update(urllib3.make_headers(basic_auth=userinfo))
-        netloc = parts.hostname or ""
-        if ":" in netloc:  # an IPv6 literal
-            netloc = f"[{netloc}]"
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        url = urlunsplit(parts._replace(netloc=netloc))
+    if "@" in parts.netloc:
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        headers.update(urllib3.make_headers(basic_auth=unquote(userinfo)))
+        url = urlunsplit(parts._replace(netloc=host))
     env = http_environment(url)
     options: dict[str, Any] = {
         "num_pools": 2, "maxsize": POOL_SIZE, "block": False, "retries": False,
