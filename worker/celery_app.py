@@ -26,6 +26,7 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={
             "kvsigner.process": {"queue": SEND_QUEUE},
             "kvsigner.track": {"queue": RECEIPTS_QUEUE},
+            "kvsigner.track_round": {"queue": RECEIPTS_QUEUE},
             "kvsigner.sweep": {"queue": RECEIPTS_QUEUE},
             "kvsigner.reconcile": {"queue": RECEIPTS_QUEUE},
             "kvsigner.webhooks.*": {"queue": WEBHOOKS_QUEUE},
@@ -51,6 +52,9 @@ def make_celery(settings: Settings) -> Celery:
         },
         beat_schedule={
             "sweep": {"task": "kvsigner.sweep", "schedule": max(5.0, settings.sweep_seconds / 2)},
+            # Revives the chain of receipt rounds if it died (a broadcast also does).
+            "receipt-rounds": {"task": "kvsigner.track_round",
+                               "schedule": max(2.0, 2 * settings.receipt_poll_seconds)},
             "reconcile": {"task": "kvsigner.reconcile",
                           "schedule": max(1.0, settings.reconcile_seconds)},
             "webhooks-sweep": {"task": "kvsigner.webhooks.sweep",

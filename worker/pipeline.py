@@ -74,7 +74,7 @@ class Pipeline:
             if rec is None or rec.status.terminal:
                 return DONE
             if rec.status in (Status.SUBMITTED, Status.MINED):
-                return DONE if self.tracker.tracked_recently(tx_id) else Step("track", 0.0)
+                return Step("track", 0.0)  # followed at most once: tracking is a set
             # Logs and audit entries of this work name the request that asked for it.
             with context.bound(request_id=rec.request_id, api_key=rec.api_key):
                 try:

@@ -18,11 +18,13 @@ from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord
 from worker.nonces import NonceManager
 from worker.pipeline import Pipeline
+from worker.receipt_rounds import ReceiptRounds
 from worker.settings import Settings
 from worker.signing.base import DigestSigner, VaultAccount
 from worker.signing.ratelimit import VaultRateLimiter
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
+from worker.store.tracked import TrackedSet
 
 
 class Services:
@@ -99,6 +101,15 @@ class Services:
     def pipeline(self) -> Pipeline:
         return Pipeline(self.settings, self.store, self.nonces, self.node, self.signer,
                         self.leases, self.chain_id(), on_change=self._publish_webhooks)
+
+    @cached_property
+    def tracked(self) -> TrackedSet:
+        return TrackedSet(self.redis)
+
+    @cached_property
+    def rounds(self) -> ReceiptRounds:
+        return ReceiptRounds(self.settings, self.store, self.node, self.tracked,
+                             self.pipeline.tracker)
 
     def _publish_webhooks(self, record: TxRecord) -> None:
         # Imported on use: the webhook modules build on Services (an import cycle otherwise).

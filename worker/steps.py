@@ -8,9 +8,11 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Step:
-    """Nothing more (``done``), run ``process`` again, or ``track``, after ``delay`` s."""
+    """What comes next, after ``delay`` seconds: nothing (``done``); ``process`` again;
+    ``track`` (follow the record in receipt rounds); or ``inspect`` (one look at this record
+    alone, which may re-sign or rebroadcast it)."""
 
-    kind: Literal["done", "process", "track"]
+    kind: Literal["done", "process", "track", "inspect"]
     delay: float = 0.0
     reason: str = ""
 

@@ -2,7 +2,8 @@
 
 A worker can die after taking a message and before finishing it; Celery re-delivers after
 the visibility timeout, and this sweep is the second net: any non-terminal record untouched
-for ``KVSIGNER_SWEEP_SECONDS`` gets its next stage queued again (at most once per period).
+for ``KVSIGNER_SWEEP_SECONDS`` gets its next stage queued again (at most once per period), and
+a broadcast one that receipt rounds do not follow is followed again.
 Duplicates are harmless because every stage is idempotent.
 """
 
@@ -36,7 +37,7 @@ def sweep_once(services: Services) -> Iterator[tuple[str, Step]]:
         if not services.redis.set(marker, 1, nx=True, px=int(settings.sweep_seconds * 1000)):
             continue
         if tracking:
-            if not services.leases.exists(f"track:{tx_id}"):
+            if not services.tracked.contains(tx_id):
                 yield tx_id, Step("track", 0.0, "sweep")
         else:
             yield tx_id, Step("process", 0.0, "sweep")

@@ -37,10 +37,16 @@ def services() -> Services:
 
 
 def schedule(tx_id: str, step: Step) -> None:
+    countdown = step.delay or None
     if step.kind == "process":
-        process.apply_async((tx_id,), countdown=step.delay or None, queue=SEND_QUEUE)
+        process.apply_async((tx_id,), countdown=countdown, queue=SEND_QUEUE)
     elif step.kind == "track":
-        track.apply_async((tx_id,), countdown=step.delay or None, queue=RECEIPTS_QUEUE)
+        svc = services()
+        token = svc.tracked.add(tx_id, step.delay, svc.rounds.chain_ttl)
+        if token is not None:  # no chain of receipt rounds was alive: this one starts it
+            track_round.apply_async((token,), queue=RECEIPTS_QUEUE)
+    elif step.kind == "inspect":
+        track.apply_async((tx_id,), countdown=countdown, queue=RECEIPTS_QUEUE)
 
 
 @app.task(name="kvsigner.process")
@@ -51,8 +57,37 @@ def process(tx_id: str) -> None:
 
 @app.task(name="kvsigner.track")
 def track(tx_id: str) -> None:
+    """One look at one record (a fee bump or a rebroadcast may follow)."""
     with context.bound(tx_id=tx_id, purpose="transaction"):
         schedule(tx_id, services().pipeline.track(tx_id))
+
+
+@app.task(name="kvsigner.track_round")
+def track_round(token: str | None = None) -> None:
+    """One receipt round, then the next (``worker.receipt_rounds``). ``token`` names the
+    chain this message belongs to; a message of a replaced chain, or a second delivery, ends
+    here. Without a token (beat) a chain is started only if none is alive."""
+    svc = services()
+    rounds = svc.rounds
+    if token is None:
+        token = svc.tracked.start_chain(rounds.chain_ttl)
+        if token is None:
+            return
+    following = svc.tracked.advance(token, rounds.chain_ttl)
+    if following is None:
+        return
+    next_in = rounds.poll
+    try:
+        # Chains overlap only when a round outlived the chain's expiry; rounds never do.
+        with svc.leases.hold("track-round", rounds.chain_ttl) as held:
+            if held:
+                result = rounds.run()
+                next_in = result.next_in
+                for tx_id, step in result.handoffs:
+                    schedule(tx_id, step)
+    finally:
+        track_round.apply_async((following,), countdown=next_in or None,
+                                queue=RECEIPTS_QUEUE)
 
 
 @app.task(name="kvsigner.sweep")

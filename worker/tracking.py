@@ -1,19 +1,22 @@
 """Following a broadcast transaction to its end: receipts, confirmations, reorgs, stuck
 transactions.
 
-``Tracker.track(id)`` looks for a receipt of any hash the record has broadcast (the original
-and every replacement), checks that the receipt's block is still canonical, and moves the
-record to ``mined`` and, at ``KVSIGNER_CONFIRMATIONS`` blocks deep, to ``confirmed``,
-``reverted`` or (when a cancellation won) ``cancelled``. A ``mined`` record whose block was
-replaced goes back to ``submitted``. A ``submitted`` record with no receipt for
-``KVSIGNER_STUCK_SECONDS`` is re-signed with higher fees (same nonce); one that the node
-has forgotten is broadcast again.
+A look at a record finds a receipt of any hash it has broadcast (the original and every
+replacement) in a block that is still canonical, and moves the record to ``mined`` and, at
+``KVSIGNER_CONFIRMATIONS`` blocks deep, to ``confirmed``, ``reverted`` or (when a
+cancellation won) ``cancelled``. A ``mined`` record whose block was replaced goes back to
+``submitted``. A ``submitted`` record with no receipt for ``KVSIGNER_STUCK_SECONDS`` is
+re-signed with higher fees (same nonce); one that the node has forgotten is broadcast again.
+
+Most looks happen in receipt rounds (``worker.receipt_rounds``), many records at once; fee
+bumps and rebroadcasts each get their own ``Tracker.track(id)`` (an ``inspect`` step), which
+does the whole look for one record.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from worker import metrics
@@ -47,28 +50,44 @@ class Tracker:
         self.on_change = on_change
         self.requeue_if_nonce_taken = requeue_if_nonce_taken
 
-    def tracked_recently(self, tx_id: str) -> bool:
-        return self.leases.exists(f"track:{tx_id}")
-
     def track(self, tx_id: str) -> Step:
-        """One look at the record's receipts. Returns ``DONE`` once the record is terminal
+        """One look at the record's receipts, in place: a stuck transaction is re-signed and
+        a forgotten one broadcast again here. Returns ``DONE`` once the record is terminal
         (or not tracked), else when to look again."""
         poll = self.settings.receipt_poll_seconds
-        # Duplicate tracking chains (after a sweep or a redelivery) die out here: only one
-        # track run per record may start within most of a poll interval.
+        # Duplicate looks (after a sweep or a redelivery) die out here: only one per record
+        # may start within most of a poll interval.
         if not self.leases.claim(f"track:{tx_id}", poll * 0.8):
             return DONE
         rec = self.store.get(tx_id)
         if rec is None or rec.status not in TRACKED:
             return DONE
         try:
-            found, latest = self._canonical_receipt(rec)
-            if found is None:
-                return self._not_mined(rec)
+            found, latest = canonical_receipts(self.node, [rec])
         except KvsignerError as exc:
             metrics.node_error(self.store.r, exc)
             return Step("track", max(poll, 2.0), exc.code)
-        return self._mined(tx_id, found, latest)
+        return self.follow(rec, found.get(rec.id), latest, inline=True)
+
+    def follow(self, rec: TxRecord, found: dict[str, Any] | None, latest: int,
+               inline: bool = False, node_knows: bool | None = None) -> Step:
+        """What a look at ``rec`` (whose canonical receipt, if any, is ``found``) leads to.
+        With ``inline`` a fee bump or a rebroadcast happens here; otherwise (a receipt
+        round) it is handed off as an ``inspect`` step, and a rebroadcast only when
+        ``node_knows`` is False."""
+        if found is not None:
+            return self._mined(rec.id, found, latest)
+        return self._not_mined(rec, inline, node_knows)
+
+    def needs_presence_check(self, rec: TxRecord) -> bool:
+        """Whether a look at unmined ``rec`` should ask the node if it still knows the
+        transaction: only once it has had time to be mined (on a busy node most are
+        mined within a poll or two, and the check costs a node call)."""
+        return (rec.status == Status.SUBMITTED and rec.hash is not None
+                and self._age(rec) >= DROPPED_CHECK_POLLS * self.settings.receipt_poll_seconds)
+
+    def _age(self, rec: TxRecord) -> float:
+        return (now_ms() - (rec.broadcast_at or rec.updated_at)) / 1000.0
 
     def _mined(self, tx_id: str, found: dict[str, Any], latest: int) -> Step:
         depth = latest - int(found["blockNumber"], 16) + 1
@@ -96,18 +115,21 @@ class Tracker:
         self.on_change(rec)
         return DONE if rec.status.terminal else Step("track", self.settings.receipt_poll_seconds)
 
-    def _not_mined(self, rec: TxRecord) -> Step:
+    def _not_mined(self, rec: TxRecord, inline: bool, node_knows: bool | None) -> Step:
         poll = self.settings.receipt_poll_seconds
         if rec.status == Status.MINED:
             self._reorged(rec.id)
             return Step("track", poll)
-        age = (now_ms() - (rec.broadcast_at or rec.updated_at)) / 1000.0
-        if age >= self.settings.stuck_seconds and rec.bumps < self.settings.max_bumps:
+        if self._age(rec) >= self.settings.stuck_seconds and rec.bumps < self.settings.max_bumps:
+            if not inline:
+                return Step("inspect", 0.0, "not mined in time")
             self._bump(rec.id)
-        elif age >= DROPPED_CHECK_POLLS * poll and self._dropped_and_taken(rec):
-            # Checked only once a transaction has had time to be mined: on a busy node most
-            # are mined within a poll or two, and the check costs a node call per poll.
-            return Step("process", 0.0, "nonce reassigned")
+        elif self.needs_presence_check(rec):
+            if not inline:
+                return Step("inspect", 0.0, "unknown to the node") if node_knows is False \
+                    else Step("track", poll)
+            if self._dropped_and_taken(rec):
+                return Step("process", 0.0, "nonce reassigned")
         return Step("track", poll)
 
     def _bump(self, tx_id: str) -> None:
@@ -136,22 +158,6 @@ class Tracker:
             log.info("rebroadcast of %s: %s", rec.id, exc.node_class)
         return False
 
-    def _canonical_receipt(self, rec: TxRecord) -> tuple[dict[str, Any] | None, int]:
-        """A receipt of one of the record's hashes whose block is still canonical (newest
-        hash first), and the latest block number. The receipts of every hash and the block
-        number are asked in one batch."""
-        hashes = list(reversed(rec.hashes))
-        answers = self.node.batch([("eth_getTransactionReceipt", [h]) for h in hashes]
-                                  + [("eth_blockNumber", [])])
-        latest = int(answers[-1], 16)
-        for receipt in answers[:-1]:
-            if not receipt or receipt.get("blockNumber") is None:
-                continue
-            block = self.node.get_block(int(receipt["blockNumber"], 16))
-            if block is not None and block.get("hash") == receipt.get("blockHash"):
-                return dict(receipt), latest
-        return None, latest
-
     def _reorged(self, tx_id: str) -> None:
         def change(r: TxRecord) -> None:
             if r.status == Status.MINED:
@@ -161,6 +167,32 @@ class Tracker:
 
         rec, _ = self.store.update(tx_id, change)
         self.on_change(rec)
+
+
+def canonical_receipts(node: NodeClient, records: Sequence[TxRecord]
+                       ) -> tuple[dict[str, dict[str, Any]], int]:
+    """For each record with a receipt of one of its hashes in a still-canonical block (newest
+    hash first), that receipt by record id; and the latest block number. Three requests at
+    most, whatever the number of records: every receipt and the block number in one batch,
+    then the blocks those receipts name in another."""
+    calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", [])]
+    owners: list[str] = []
+    for rec in records:
+        for tx_hash in reversed(rec.hashes):
+            calls.append(("eth_getTransactionReceipt", [tx_hash]))
+            owners.append(rec.id)
+    answers = node.batch(calls)
+    latest = int(answers[0], 16)
+    candidates = [(owner, receipt) for owner, receipt in zip(owners, answers[1:], strict=True)
+                  if receipt and receipt.get("blockNumber") is not None]
+    numbers = sorted({receipt["blockNumber"] for _, receipt in candidates})
+    blocks = node.batch([("eth_getBlockByNumber", [n, False]) for n in numbers])
+    canonical = {n: (block or {}).get("hash") for n, block in zip(numbers, blocks, strict=True)}
+    found: dict[str, dict[str, Any]] = {}
+    for owner, receipt in candidates:
+        if owner not in found and canonical[receipt["blockNumber"]] == receipt.get("blockHash"):
+            found[owner] = dict(receipt)
+    return found, latest
 
 
 def _won_note(rec: TxRecord, won: str) -> str:

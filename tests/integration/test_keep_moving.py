@@ -124,6 +124,25 @@ def test_mined_transaction_cannot_be_cancelled(stack: DevStack) -> None:
                          timeout=30).status_code == 404
 
 
+def test_receipt_rounds_resume_when_their_chain_is_lost(stack: DevStack) -> None:
+    api, node, sender = stack.info["api"], stack.info["nodeUrl"], stack.info["accounts"][1]
+    client = redis.Redis.from_url(stack.info["redisUrl"])
+    automine(node, False)
+    try:
+        tx_id = post_tx(api, {"from": sender, "to": sender, "value": "4"}).json()["id"]
+        wait_for(api, tx_id, lambda r: r["status"] == "submitted")
+        # As if the worker holding the next round's message died: that message now ends
+        # its chain, and no new broadcast comes to start another. Beat must.
+        client.delete("kvsigner:track-chain")
+        time.sleep(1.0)
+        assert get_tx(api, tx_id)["status"] == "submitted"
+        rpc(node, "evm_mine")
+    finally:
+        automine(node, True)
+    assert wait_terminal(api, [tx_id], 30)[tx_id]["status"] == "confirmed"
+    assert client.exists("kvsigner:track-chain")
+
+
 def test_local_nonce_ahead_of_the_chain_is_rewound(stack: DevStack) -> None:
     node, sender = stack.info["nodeUrl"], stack.info["accounts"][1]
     client = redis.Redis.from_url(stack.info["redisUrl"])

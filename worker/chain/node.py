@@ -74,6 +74,11 @@ def _result(response: dict[str, Any]) -> Any:
     return response.get("result")
 
 
+#: Calls per JSON-RPC batch request: providers cap batches (some at 100), and one huge
+#: request would hold every answer hostage to the slowest.
+MAX_BATCH = 100
+
+
 class NodeClient:
     """Thread-safe JSON-RPC client for one node URL."""
 
@@ -109,9 +114,15 @@ class NodeClient:
         return _result(response)
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        """The results of ``calls`` (method, params), in order, asked in one JSON-RPC batch.
-        A node that does not answer batches with a list is asked one call at a time.
-        Raises ``NodeError`` for the first call that failed."""
+        """The results of ``calls`` (method, params), in order, asked in JSON-RPC batches of
+        at most ``MAX_BATCH`` calls. A node that does not answer batches with a list is asked
+        one call at a time. Raises ``NodeError`` for the first call that failed."""
+        results: list[Any] = []
+        for start in range(0, len(calls), MAX_BATCH):
+            results.extend(self._batch(calls[start:start + MAX_BATCH]))
+        return results
+
+    def _batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         payload = [{"jsonrpc": "2.0", "id": i, "method": method, "params": params}
                    for i, (method, params) in enumerate(calls)]
         answer = self._post(json.dumps(payload).encode(), "batch")

@@ -42,6 +42,3 @@ class Leases:
         Never released early: it rate-limits a recurring job across processes."""
         key = f"{PREFIX}mark:{name}"
         return bool(self.r.set(key, 1, nx=True, px=max(1, int(seconds * 1000))))
-
-    def exists(self, name: str) -> bool:
-        return bool(self.r.exists(f"{PREFIX}mark:{name}"))

@@ -110,6 +110,14 @@ class RecordStore:
         raw = self.r.get(self.key(tx_id))
         return None if raw is None else TxRecord.from_json_dict(json.loads(raw))
 
+    def get_many(self, ids: Sequence[str]) -> list[TxRecord | None]:
+        """The records of ``ids`` in order (None where missing), read in one round trip."""
+        if not ids:
+            return []
+        raws = self.r.mget([self.key(i) for i in ids])
+        return [None if raw is None else TxRecord.from_json_dict(json.loads(raw))
+                for raw in raws]
+
     def require(self, tx_id: str) -> TxRecord:
         rec = self.get(tx_id)
         if rec is None:
