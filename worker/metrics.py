@@ -218,11 +218,15 @@ def webhook_delivery(client: redis.Redis, outcome: str) -> None:
 
 # Counts one stage of one record in the stage-time histogram, once: KEYS = the record's
 # seen hash, the histogram; ARGV = stage, seen TTL, bucket field, sum field, seconds.
+# KEYS: the record's seen-stages hash, the stage histogram. ARGV: the seen hash's expiry,
+# then per stage: name, bucket field, sum field, seconds. Each stage counts once.
 _STAGE_ONCE = """
-if redis.call('hsetnx', KEYS[1], ARGV[1], 1) == 1 then
-    redis.call('expire', KEYS[1], ARGV[2])
-    redis.call('hincrby', KEYS[2], ARGV[3], 1)
-    redis.call('hincrbyfloat', KEYS[2], ARGV[4], ARGV[5])
+for i = 2, #ARGV, 4 do
+    if redis.call('hsetnx', KEYS[1], ARGV[i], 1) == 1 then
+        redis.call('expire', KEYS[1], ARGV[1])
+        redis.call('hincrby', KEYS[2], ARGV[i + 1], 1)
+        redis.call('hincrbyfloat', KEYS[2], ARGV[i + 2], ARGV[i + 3])
+    end
 end
 return 0
 """
@@ -244,19 +248,19 @@ def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
     new = [stage for stage in firsts if stage not in known]
     if not new:
         return
-    script = client.register_script(_STAGE_ONCE)
-    seen_key = f"{PREFIX}seen:{rec.id}"
-
-    def count(pipe: Any) -> None:
-        for stage in new:
-            # Clocks of different machines may disagree a little: never a negative time.
-            seconds = max(0, firsts[stage] - rec.created_at) / 1000.0
-            script(keys=[seen_key, STAGE_SECONDS.key], client=pipe, args=[
-                stage, SEEN_TTL_SECONDS, _bucket_field(STAGE_SECONDS, seconds, stage),
-                field(stage, "sum"), seconds])
-
-    if _run(client, count) is not None:
-        _counted.put(rec.id, known | frozenset(new))
+    args: list[Any] = [SEEN_TTL_SECONDS]
+    for stage in new:
+        # Clocks of different machines may disagree a little: never a negative time.
+        seconds = max(0, firsts[stage] - rec.created_at) / 1000.0
+        args += [stage, _bucket_field(STAGE_SECONDS, seconds, stage), field(stage, "sum"),
+                 seconds]
+    try:
+        client.register_script(_STAGE_ONCE)(
+            keys=[f"{PREFIX}seen:{rec.id}", STAGE_SECONDS.key], args=args)
+    except Exception:  # a lost sample must never fail the caller, whatever went wrong
+        log.debug("recording a metric failed", exc_info=True)
+        return
+    _counted.put(rec.id, known | frozenset(new))
 
 
 def observing(client: redis.Redis,
