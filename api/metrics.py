@@ -2,9 +2,10 @@
 
 Workers record their metrics in Redis (``worker.metrics``); ``RedisCollector`` reads them at
 scrape time, together with the gauges that Redis answers directly (transactions by status,
-queue depths, audit log length). Series listed in a metric's ``series`` are shown as zero
-before their first sample. When Redis cannot be read the answer is still 200, with
-``kvsigner_redis_up 0`` and only the families that could be read.
+queue depths, audit log length, transactions followed by receipt rounds). Series listed in a
+metric's ``series`` are shown as zero before their first sample. When Redis cannot be read
+the answer is still 200, with ``kvsigner_redis_up 0`` and only the families that could be
+read.
 
 It is an ordinary route, so the API's access control applies to it like to any other.
 """
@@ -32,6 +33,7 @@ from api.checks import BrokerNotRedis, DependencyChecks
 from api.context import api_context
 from worker import metrics as m
 from worker.audit import STREAM
+from worker.store.tracked import KEY as TRACKED_KEY
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -104,7 +106,8 @@ class RedisCollector(Collector):
                 for metric in m.RECORDED:
                     pipe.hgetall(metric.key)
                 pipe.xlen(STREAM)
-                *recorded, audit_entries = pipe.execute()
+                pipe.zcard(TRACKED_KEY)
+                *recorded, audit_entries, tracked = pipe.execute()
             by_status = self.checks.transactions()
         except redis.RedisError as exc:
             log.warning("metrics: Redis could not be read (%s)", type(exc).__name__)
@@ -115,6 +118,7 @@ class RedisCollector(Collector):
             yield build(metric, raw)
         yield gauge_family(m.TRANSACTIONS, {(k,): float(v) for k, v in by_status.items()})
         yield gauge_family(m.AUDIT_ENTRIES, {(): float(audit_entries)})
+        yield gauge_family(m.TRACKED, {(): float(tracked)})
         try:
             depths = self.checks.queue_depths()
         except (redis.RedisError, BrokerNotRedis) as exc:

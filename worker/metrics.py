@@ -5,8 +5,8 @@ registry in a worker would be invisible to whoever scrapes the API. Each recordi
 here therefore adds to Redis instead (one pipelined round trip) and ``api.metrics`` renders
 the sums with a custom collector at ``GET /metrics``. Recording never raises into the caller:
 a metric is not worth failing a transaction for, so Redis errors are logged at debug level and
-the sample is lost. Gauges (transactions by status, queue depths, audit entries) are not
-recorded at all: the collector reads them from Redis when scraped.
+the sample is lost. Gauges (transactions by status, queue depths, audit entries, followed
+transactions) are not recorded at all: the collector reads them from Redis when scraped.
 
 Redis layout, all under ``kvsigner:metrics:``::
 
@@ -88,6 +88,8 @@ TRANSACTIONS = Metric("kvsigner_transactions", "gauge", "Transaction records by 
 QUEUE_DEPTH = Metric("kvsigner_queue_depth", "gauge", "Messages waiting in each Celery queue.",
                      ("queue",), _each(QUEUES))
 AUDIT_ENTRIES = Metric("kvsigner_audit_entries", "gauge", "Entries in the audit log stream.")
+TRACKED = Metric("kvsigner_tracked_transactions", "gauge",
+                 "Broadcast transactions that receipt rounds are following.")
 REDIS_UP = Metric("kvsigner_redis_up", "gauge",
                   "1 when the metrics could be read from Redis, else 0.")
 STAGE_SECONDS = Metric(
@@ -118,7 +120,7 @@ WEBHOOK_DELIVERIES = Metric("kvsigner_webhook_deliveries_total", "counter",
 RECORDED = (STAGE_SECONDS, VAULT_SIGN_SECONDS, VAULT_THROTTLED, VAULT_RETRIES, NODE_ERRORS,
             NONCE_REPAIRS, WEBHOOK_DELIVERIES)
 #: Read by the collector at scrape time.
-SCRAPED = (TRANSACTIONS, QUEUE_DEPTH, AUDIT_ENTRIES, REDIS_UP)
+SCRAPED = (TRANSACTIONS, QUEUE_DEPTH, AUDIT_ENTRIES, TRACKED, REDIS_UP)
 ALL = RECORDED + SCRAPED
 
 # The Redis client for code that has none at hand (the vault retry loop): bound by whoever
