@@ -99,13 +99,17 @@ class NonceManager:
         return check
 
     def assign(self, tx_id: str, chain_id: int,
-               prepare: Callable[[TxRecord], None] | None = None) -> TxRecord:
+               prepare: Callable[[TxRecord], None] | None = None,
+               current: TxRecord | None = None) -> TxRecord:
         """Give record ``tx_id`` a nonce (idempotent: a record that has one keeps it).
 
         ``prepare(record)`` runs inside the same atomic write (e.g. to store gas and fees).
-        Returns the updated record. Raises ``LockLost`` (retryable) or ``RecordNotFound``.
+        ``current``: the record as the caller just read it (saves a read; the write checks
+        again that it has no nonce). Returns the updated record. Raises ``LockLost``
+        (retryable) or ``RecordNotFound``.
         """
-        rec = self.store.require(tx_id)
+        rec = current if current is not None and current.id == tx_id \
+            else self.store.require(tx_id)
         if rec.nonce is not None:
             return rec
         sender = rec.sender

@@ -96,7 +96,7 @@ class Pipeline:
             apply_plan(r, plan)
             r.note(f"nonce {r.nonce} assigned")
 
-        return self.nonces.assign(rec.id, self.chain_id, prepare=apply)
+        return self.nonces.assign(rec.id, self.chain_id, prepare=apply, current=rec)
 
     def _sign(self, rec: TxRecord) -> TxRecord:
         signed = sign_transaction(self.signer, build_tx(rec, self.chain_id))

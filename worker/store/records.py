@@ -148,13 +148,14 @@ class RecordStore:
                     raw = pipe.get(key)
                     if raw is None:
                         raise RecordNotFound(tx_id)
-                    before = json.loads(raw)
                     rec = TxRecord.from_json_dict(json.loads(raw))
                     previous = rec.status
                     result = change(rec)
-                    # Compared as parsed JSON: the stored form is the only one that matters.
+                    # The stored form is the only one that matters, and it is written by
+                    # this same serialisation: equal text means nothing changed (text that
+                    # differs only in form costs one needless write, never a lost change).
                     text = json.dumps(rec.to_json_dict())
-                    if also is None and json.loads(text) == before:
+                    if also is None and text == _text(raw):
                         pipe.unwatch()
                         return rec, result
                     pipe.multi()
@@ -256,6 +257,10 @@ class RecordStore:
                 if len(gone) < len(members):
                     break
         return removed
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _encode_cursor(member: str) -> str:
