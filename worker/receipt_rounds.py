@@ -20,6 +20,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from worker import metrics
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
@@ -34,6 +36,10 @@ log = logging.getLogger("kvsigner.rounds")
 
 #: Records looked at per round; when more are due the next round follows at once.
 ROUND_SIZE = 500
+#: A record that cannot be read is looked at again after this long.
+UNREADABLE_RETRY_SECONDS = 30.0
+UNREADABLE = object()
+READ_ERRORS = (ValueError, TypeError, KeyError)
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,13 @@ class ReceiptRounds:
         return min(self.poll, max(self.poll / 4, until))
 
     def _look(self, due: list[tuple[str, float]]) -> list[tuple[str, Step]]:
-        records = self.store.get_many([tx_id for tx_id, _ in due])
         moves: dict[str, Move] = {}
         follow: list[tuple[TxRecord, float]] = []
-        for (tx_id, score), rec in zip(due, records, strict=True):
-            if rec is None or rec.status not in TRACKED:
+        for (tx_id, score), rec in zip(due, self._read([tx_id for tx_id, _ in due]),
+                                       strict=True):
+            if rec is UNREADABLE:
+                moves[tx_id] = (score, now_ms() + UNREADABLE_RETRY_SECONDS * 1000)
+            elif not isinstance(rec, TxRecord) or rec.status not in TRACKED:
                 moves[tx_id] = (score, None)  # finished, or back for a new nonce
             else:
                 follow.append((rec, score))
@@ -115,14 +123,36 @@ class ReceiptRounds:
         self.tracked.settle(moves)
         return handoffs
 
+    def _read(self, ids: list[str]) -> list[TxRecord | object | None]:
+        """The records of ``ids`` in one read; if one cannot be read (a record written by a
+        newer version during an upgrade, say), one by one, so that it holds up no other."""
+        try:
+            return list(self.store.get_many(ids))
+        except READ_ERRORS:
+            return [self._read_one(tx_id) for tx_id in ids]
+
+    def _read_one(self, tx_id: str) -> TxRecord | object | None:
+        try:
+            return self.store.get(tx_id)
+        except READ_ERRORS:
+            log.error("receipt round: record %s cannot be read; looking again later", tx_id,
+                      exc_info=True)
+            return UNREADABLE
+
     def _follow(self, rec: TxRecord, found: dict[str, Any] | None, latest: int,
                 knows: bool | None) -> Step:
         try:
             return self.tracker.follow(rec, found, latest, node_knows=knows)
+        except redis.RedisError:
+            raise  # every record would fail alike: the round ends, the rest stay due
         except KvsignerError as exc:
             # One record's trouble (a write that keeps conflicting) is not the round's.
             log.warning("receipt round: %s: %s", rec.id, exc.code)
             return Step("track", self.poll, exc.code)
+        except Exception:
+            # Nor is a fault in one record's handling: the others' receipts still count.
+            log.exception("receipt round: following %s failed", rec.id)
+            return Step("track", self.poll, "error")
 
     def _node_knows(self, records: list[TxRecord]) -> dict[str, bool]:
         answers = self.node.batch([("eth_getTransactionByHash", [rec.hash])

@@ -140,6 +140,38 @@ def test_node_down_keeps_every_record_for_a_later_round(services: Services) -> N
     closed.close()
 
 
+def test_an_unreadable_record_holds_up_no_other(services: Services) -> None:
+    ids = broadcast(services, 2)
+    services.redis.set("kvsigner:tx:bad", "{not json")
+    services.tracked.add("bad", 0.0, TTL)
+    result = services.rounds.run()
+    assert result.looked == 3
+    assert [status(services, i) for i in ids] == [Status.CONFIRMED] * 2
+    until = services.tracked.next_due_in()
+    assert services.tracked.contains("bad") and until is not None and until > 20
+
+
+def test_a_fault_in_one_record_holds_up_no_other(services: Services,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = broadcast(services, 2)
+    tracker = services.rounds.tracker
+    real = tracker.follow
+
+    def failing(rec: TxRecord, *args: Any, **kwargs: Any) -> Step:
+        if rec.id == first:
+            raise RuntimeError("a bug in one record's handling")
+        return real(rec, *args, **kwargs)
+
+    monkeypatch.setattr(tracker, "follow", failing)
+    assert services.rounds.run().handoffs == []
+    assert status(services, second) == Status.CONFIRMED
+    assert status(services, first) == Status.SUBMITTED and services.tracked.contains(first)
+    monkeypatch.setattr(tracker, "follow", real)
+    time.sleep(0.25)
+    services.rounds.run()
+    assert status(services, first) == Status.CONFIRMED
+
+
 def test_records_that_left_tracking_are_dropped_from_the_set(services: Services) -> None:
     [tx_id] = broadcast(services, 1)
     services.store.update(tx_id, _back_to_queued)
