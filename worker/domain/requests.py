@@ -7,13 +7,14 @@ a request that fails here is neither stored nor enqueued.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils import to_checksum_address
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import TxRequest
@@ -39,11 +40,18 @@ def parse_address(value: Any, field: str) -> str:
     if not isinstance(value, str) or not _ADDR_RE.match(value):
         raise ValidationError("invalid_address", f"`{field}` must be a 0x-prefixed 20-byte "
                               "hex address")
+    checksummed = _checksummed(value.lower())
     body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
+    if body != body.lower() and body != body.upper() and value != checksummed:
         raise ValidationError("invalid_address", f"`{field}` has mixed case that fails the "
                               "EIP-55 checksum")
-    return str(to_checksum_address(value))
+    return checksummed
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksummed(lower: str) -> str:
+    # A keccak per call; a service sees the same few senders and recipients again and again.
+    return str(to_checksum_address(lower))
 
 
 def parse_uint(value: Any, field: str, maximum: int = UINT256_MAX) -> int:
