@@ -55,7 +55,7 @@ class DevStack:
     redis_url: str | None = None
     vault_url: str | None = None
     emulator_args: list[str] = field(default_factory=list)
-    worker_concurrency: int = 8
+    worker_concurrency: int | None = None  # None: KVSIGNER_WORKER_CONCURRENCY or its default
     # The well-known ports (6380, 8545, 8443) when free; tests use free ports only, since
     # the Azure SDK caches a vault's auth challenge per host:port for the whole process.
     well_known_ports: bool = False
@@ -89,8 +89,9 @@ class DevStack:
             else:
                 env["KVSIGNER_VAULT_URL"] = self.vault_url
             env.update(KVSIGNER_REDIS_URL=str(self.redis_url),
-                       KVSIGNER_NODE_URL=str(self.node_url),
-                       KVSIGNER_WORKER_CONCURRENCY=str(self.worker_concurrency))
+                       KVSIGNER_NODE_URL=str(self.node_url))
+            if self.worker_concurrency is not None:
+                env["KVSIGNER_WORKER_CONCURRENCY"] = str(self.worker_concurrency)
             # The dev stack's webhook receivers usually run on this machine.
             env.setdefault("KVSIGNER_WEBHOOK_ALLOW", "loopback")
             env.setdefault("KVSIGNER_WEBHOOK_SECRET", self._webhook_secret())

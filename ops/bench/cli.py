@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from ops.bench.target import Target, running_stack, start_stack
 from ops.processes import ServiceError
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
+from worker.settings import Settings
 
 # Value goes to an address nobody holds a key for; the amount (1 wei) only has to be > 0.
 SINK = "0x000000000000000000000000000000000000dEaD"
@@ -42,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--txs", type=int, default=1000, help="transactions to send (1000)")
     p.add_argument("--senders", type=int, default=8, help="sending accounts (8)")
     p.add_argument("--workers", type=int, default=2, help="worker processes to start (2)")
-    p.add_argument("--worker-concurrency", type=int, default=8,
-                   help="threads per worker process (8)")
+    p.add_argument("--worker-concurrency", type=int, default=None,
+                   help="threads per worker process (default KVSIGNER_WORKER_CONCURRENCY, "
+                        "else 4)")
     p.add_argument("--kv-latency-ms", type=float, default=None,
                    help="latency the emulator adds to every signature (default 0)")
     p.add_argument("--clients", type=int, default=None,
@@ -83,7 +86,8 @@ def _params(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     started = not args.api
     return {"senders": len(target.senders),
             "workers": args.workers if started else None,
-            "worker_concurrency": args.worker_concurrency if started else None,
+            "worker_concurrency": (args.worker_concurrency
+                                   or Settings.from_env().worker_concurrency) if started else None,
             "kv_latency_ms": (args.kv_latency_ms or 0.0) if started else args.kv_latency_ms,
             "clients": args.clients or len(target.senders), "rate": args.rate,
             "api_server": "running" if not started else (
@@ -130,24 +134,41 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     return report.build(pipeline, direct, checked, params, notes)
 
 
+INTERRUPTED = 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmark; 0 when everything was confirmed without nonce faults, 1 when
-    not, 2 when it could not run at all."""
+    not, 2 when it could not run at all, 130 when interrupted (SIGINT or SIGTERM; a stack it
+    started is stopped first)."""
     args = _parser().parse_args(argv)
     if args.txs < 1 or args.senders < 1 or args.workers < 1:
         print("kvsigner bench: --txs, --senders and --workers must be positive",
               file=sys.stderr)
         return 2
+    # Stopped like Ctrl-C, so that the stack it started is stopped too (its processes run in
+    # their own process groups and would outlive it, loading the machine).
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         target = _target(args)
     except (ServiceError, OSError, ValueError, KvsignerError, ApiError) as exc:
         print(f"kvsigner bench: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("kvsigner bench: interrupted", file=sys.stderr)
+        return INTERRUPTED
     try:
         result = run(args, target)
     except (OSError, ValueError, KvsignerError, ApiError) as exc:
         print(f"kvsigner bench: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("kvsigner bench: interrupted; stopping the stack", file=sys.stderr)
+        return INTERRUPTED
     finally:
         target.close()
     print(json.dumps(result) if args.json else report.table(result), flush=True)

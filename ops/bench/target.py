@@ -50,7 +50,7 @@ class Target:
             shutil.rmtree(self.remove_dir, ignore_errors=True)
 
 
-def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int,
+def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int | None,
                 data_dir: Path | None, extra_env: Mapping[str, str],
                 api_processes: int = 0) -> Target:
     """Start Redis, anvil, the emulator (``latency_ms`` added to every sign), the API,
