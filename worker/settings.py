@@ -209,10 +209,8 @@ FIELDS: tuple[Field, ...] = (
           "Seconds before a task taken by a worker that vanished is delivered again."),
     Field("sweep_seconds", "KVSIGNER_SWEEP_SECONDS", float, 20.0,
           "How long a transaction may make no progress before the sweeper queues it again."),
-    Field("worker_concurrency", "KVSIGNER_WORKER_CONCURRENCY", int, 4,
-          "Tasks one worker process runs at once (threads). Enough to keep one core busy "
-          "with a vault answering in about 30 ms; more only adds contention for Python's "
-          "interpreter lock. Slower vault: see Scaling and throughput."),
+    Field("worker_concurrency", "KVSIGNER_WORKER_CONCURRENCY", int, 8,
+          "Tasks one worker process runs at once (threads)."),
     # --- API -----------------------------------------------------------------------------
     Field("api_max_body_bytes", "KVSIGNER_API_MAX_BODY_BYTES", int, 128 * 1024,
           "Largest request body the API accepts."),
@@ -328,7 +326,7 @@ class Settings:
     nonce_resync_seconds: float = 15.0
     visibility_timeout: int = 120
     sweep_seconds: float = 20.0
-    worker_concurrency: int = 4
+    worker_concurrency: int = 8
     api_max_body_bytes: int = 128 * 1024
     metadata_max_bytes: int = 4096
     public_url: str | None = None

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="worker processes to start (2)")
     p.add_argument("--worker-concurrency", type=int, default=None,
                    help="threads per worker process (default KVSIGNER_WORKER_CONCURRENCY, "
-                        "else 4)")
+                        "else 8)")
     p.add_argument("--kv-latency-ms", type=float, default=None,
                    help="latency the emulator adds to every signature (default 0)")
     p.add_argument("--clients", type=int, default=None,
