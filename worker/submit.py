@@ -17,6 +17,7 @@ from worker.domain.records import TxRecord, new_id
 from worker.domain.requests import parse_transaction_request
 from worker.services import Services
 from worker.store.records import body_fingerprint
+from worker.webhooks.publish import open_from_creation
 from worker.webhooks.ssrf import check_transaction_webhook
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -61,7 +62,8 @@ def submit_transaction(services: Services, body: Any, idempotency_key: str | Non
     rec.transition(rec.status, "accepted")
     # Idempotency keys are per API key: one client's key can never replay another's record.
     scoped = None if idempotency_key is None else f"{rec.api_key or ''}\n{idempotency_key}"
-    saved, created = services.store.create(rec, scoped, body_fingerprint(body))
+    saved, created = services.store.create(rec, scoped, body_fingerprint(body),
+                                           also=open_from_creation(rec))
     if created:
         enqueue(saved.id)
     return saved, created

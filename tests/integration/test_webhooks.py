@@ -34,6 +34,7 @@ from worker.store.records import RecordStore
 from worker.webhooks import keys, runtime
 from worker.webhooks.dispatch import DELIVER_TASK
 from worker.webhooks.events import EVENT_TYPES
+from worker.webhooks.publish import open_from_creation
 from worker.webhooks.signing import generate_secret
 from worker.webhooks.ssrf import check_webhook_url
 from worker.webhooks.sweep import catch_up
@@ -356,6 +357,24 @@ def test_the_sweep_publishes_changes_the_hook_missed_and_gives_up_after_the_wind
     delivery = wh.deliveries.get(did)
     assert delivery is not None and delivery.reason is not None
     assert delivery.reason.startswith("gave up after 1 attempts")
+
+
+def test_a_record_with_a_webhook_is_open_from_its_creation(direct: Any) -> None:
+    store, queued, make = direct
+    wh = make(webhook_allow="loopback")
+    rec = TxRecord(id=new_id(), request=TxRequest(sender="0x" + "22" * 20), chain_id=1,
+                   webhook_url="http://127.0.0.1:9/hook")
+    store.create(rec, also=open_from_creation(rec))
+    assert store.r.sismember(keys.OPEN, rec.id)
+    # Every worker that changed it died before publishing: the sweep still finds it.
+    store.update(rec.id, partial(TxRecord.transition, status=Status.SIGNED))
+    store.update(rec.id, partial(TxRecord.transition, status=Status.SUBMITTED))
+    assert queued == []
+    assert catch_up(wh, store) == 1
+    [delivery] = [wh.deliveries.get(d) for d in queued]
+    assert delivery is not None and delivery.target == "tx"
+    plain = TxRecord(id=new_id(), request=TxRequest(sender="0x" + "22" * 20), chain_id=1)
+    assert open_from_creation(plain) is None  # no URL: opened by its first publication
 
 
 def test_with_no_target_nothing_is_stored_and_later_subscribers_get_only_later_events(

@@ -70,12 +70,14 @@ class RecordStore:
 
     # --- create -------------------------------------------------------------------------
     def create(self, rec: TxRecord, idempotency_key: str | None = None,
-               fingerprint: str | None = None) -> tuple[TxRecord, bool]:
+               fingerprint: str | None = None,
+               also: Callable[[Any], None] | None = None) -> tuple[TxRecord, bool]:
         """Save a new record; returns ``(record, created)``.
 
         With an idempotency key already used for the same ``fingerprint``, returns the
         existing record and ``created=False`` (nothing written). Used with another
-        fingerprint: raises ``ValidationError('idempotency_conflict')``.
+        fingerprint: raises ``ValidationError('idempotency_conflict')``. ``also(pipe)``
+        queues more commands in the same transaction (only when the record is created).
         """
         idem = self._idem_key(idempotency_key) if idempotency_key else None
         with self.r.pipeline() as pipe:
@@ -100,6 +102,8 @@ class RecordStore:
                         pipe.set(idem, json.dumps({"hash": fingerprint, "id": rec.id}),
                                  ex=self.ttl)
                     self._write(pipe, rec, previous_status=None)
+                    if also is not None:
+                        also(pipe)
                     pipe.execute()
                     return rec, True
                 except redis.WatchError:

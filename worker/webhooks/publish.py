@@ -10,15 +10,32 @@ sweep publishes the record's events later (the record stays in the outbox's open
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from worker.domain.records import TxRecord
+from worker.webhooks import keys
 from worker.webhooks.runtime import webhooks_for
 
 if TYPE_CHECKING:
     from worker.services import Services
 
 log = logging.getLogger("kvsigner.webhooks")
+
+
+def open_from_creation(record: TxRecord) -> Callable[[Any], None] | None:
+    """For ``RecordStore.create(also=...)``: a record with its own webhook URL joins the
+    outbox's open set in the transaction that saves it, so the webhook sweep publishes its
+    events even if every worker that changes it dies before publishing. (Without a URL,
+    the first publication opens it, once a subscription exists.)"""
+    if not record.webhook_url:
+        return None
+    tx_id = record.id
+
+    def add(pipe: Any) -> None:
+        pipe.sadd(keys.OPEN, tx_id)
+
+    return add
 
 
 def publish(services: Services, record: TxRecord) -> None:

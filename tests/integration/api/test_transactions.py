@@ -12,8 +12,9 @@ import pytest
 
 from tests.integration.api.helpers import TO, Api, error_code, make_api, transfer
 from worker.domain.records import Status
-from worker.settings import Settings
+from worker.settings import Secret, Settings
 from worker.signing.azure_key_vault import AzureKeyVaultSigner
+from worker.webhooks.signing import generate_secret
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,20 @@ def test_post_saves_queues_and_enqueues_once(api: Api, accounts: list[str]) -> N
     got = api.client.get(f"/transactions/{body['id']}")
     assert got.status_code == 200
     assert got.get_json() == body
+
+
+def test_a_transaction_with_a_webhook_is_saved_open_for_the_webhook_sweep(
+        base_settings: Settings, signer: AzureKeyVaultSigner, redis_url: str,
+        accounts: list[str]) -> None:
+    api = make_api(base_settings, signer, redis_url=redis_url, webhook_allow="loopback",
+                   webhook_secret=Secret(generate_secret()))
+    try:
+        hooked = api.post(transfer(accounts[0], webhookUrl="http://127.0.0.1:9/hook"))
+        plain = api.post(transfer(accounts[0]))
+        assert hooked.status_code == plain.status_code == 202, hooked.get_json()
+        assert api.redis.smembers("kvsigner:wh:open") == {hooked.get_json()["id"].encode()}
+    finally:
+        api.redis.close()
 
 
 def test_utf8_charset_parameter_is_accepted(api: Api, accounts: list[str]) -> None:
