@@ -78,7 +78,8 @@ def track_round(token: str | None = None) -> None:
         return
     next_in = rounds.poll
     try:
-        # Chains overlap only when a round outlived the chain's expiry; rounds never do.
+        # A second chain exists only if a round outlived the chain's expiry; the lease keeps
+        # two rounds from running at once even then.
         with svc.leases.hold("track-round", rounds.chain_ttl) as held:
             if held:
                 result = rounds.run()
