@@ -33,6 +33,7 @@ from api.checks import BrokerNotRedis, DependencyChecks
 from api.context import api_context
 from worker import metrics as m
 from worker.audit import STREAM
+from worker.store.text import as_text
 from worker.store.tracked import KEY as TRACKED_KEY
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,16 @@ bp = Blueprint("metrics", __name__)
 Series = tuple[str, ...]
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _decode(raw: dict[Any, Any]) -> dict[tuple[str, ...], str]:
     """A recorded hash as {JSON-decoded field parts: value}; foreign fields are skipped."""
     out: dict[tuple[str, ...], str] = {}
     for key, value in raw.items():
         try:
-            parts = json.loads(_text(key))
+            parts = json.loads(as_text(key))
         except ValueError:
             continue
         if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
-            out[tuple(parts)] = _text(value)
+            out[tuple(parts)] = as_text(value)
     return out
 
 

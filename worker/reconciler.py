@@ -30,6 +30,7 @@ from worker.domain.records import TxRecord, TxRequest, new_id
 from worker.nonces import LockLost
 from worker.services import Services
 from worker.store.records import PREFIX
+from worker.store.text import as_text
 from worker.txfields import CANCEL_GAS, apply_plan
 
 log = logging.getLogger("kvsigner.reconciler")
@@ -56,7 +57,7 @@ def senders_with_state(services: Services, chain_id: int) -> list[str]:
     prefix = f"{PREFIX}nonce:{chain_id}:"
     out = []
     for raw in services.redis.scan_iter(match=prefix + "0x*", count=500):
-        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        key = as_text(raw)
         if key.count(":") == 3:
             out.append(key[len(prefix):])
     return sorted(out)

@@ -20,16 +20,13 @@ from typing import Any
 import redis
 
 from worker.domain.errors import KvsignerError
+from worker.store.text import as_text
 
 STREAM = "kvsigner:audit"
 #: Written into every entry as ``format``, so a future change of fields can be told apart.
 FORMAT = "1"
 
 Entry = tuple[str, dict[str, str]]
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def unavailable(exc: Exception, doing: str) -> KvsignerError:
@@ -61,7 +58,7 @@ class AuditLog:
             # Exact, not "~": the cost is the entries removed, about one per append.
             trim = {"minid": f"{max(cutoff_ms, 0)}-0", "approximate": False}
         try:
-            return _text(self.r.xadd(STREAM, data, **trim))  # type: ignore[arg-type]
+            return as_text(self.r.xadd(STREAM, data, **trim))  # type: ignore[arg-type]
         except redis.RedisError as exc:
             raise unavailable(exc, "written") from None
 
@@ -85,5 +82,5 @@ class AuditLog:
             raw = call()
         except redis.RedisError as exc:
             raise unavailable(exc, "read") from None
-        return [(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
+        return [(as_text(entry_id), {as_text(k): as_text(v) for k, v in fields.items()})
                 for entry_id, fields in raw]

@@ -36,6 +36,7 @@ import redis
 from worker.domain.errors import KvsignerError
 from worker.domain.requests import parse_address
 from worker.settings import Secret
+from worker.store.text import as_text
 
 NAMES = "kvsigner:apikey:names"
 KEY_RE = re.compile(r"^kvs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -79,12 +80,8 @@ class ApiKey:
                 "senders": list(self.senders), "readOnly": self.read_only}
 
 
-def _text(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
-
-
 def _from_fields(key_id: str, raw: Mapping[Any, Any]) -> ApiKey:
-    fields = {_text(k): _text(v) for k, v in raw.items()}
+    fields = {as_text(k): as_text(v) for k, v in raw.items()}
     return ApiKey(key_id, fields["name"], float(fields["created"]),
                   tuple(json.loads(fields.get("senders", "[]"))),
                   fields.get("read_only") == "1")
@@ -148,7 +145,7 @@ class ApiKeyStore:
 
     def list(self) -> list[ApiKey]:
         """Every key, oldest first."""
-        ids = [_text(v) for v in self.r.hvals(NAMES)]
+        ids = [as_text(v) for v in self.r.hvals(NAMES)]
         with self.r.pipeline(transaction=False) as pipe:
             for key_id in ids:
                 pipe.hgetall(record_key(key_id))
@@ -163,7 +160,7 @@ class ApiKeyStore:
         if key_id is None:
             return False
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.delete(record_key(_text(key_id)))
+            pipe.delete(record_key(as_text(key_id)))
             pipe.hdel(NAMES, name)
             pipe.execute()
         return True

@@ -27,6 +27,7 @@ import redis
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import TERMINAL, Status, TxRecord
+from worker.store.text import as_text
 
 PREFIX = "kvsigner:"
 T = TypeVar("T")
@@ -159,7 +160,7 @@ class RecordStore:
                     # this same serialisation: equal text means nothing changed (text that
                     # differs only in form costs one needless write, never a lost change).
                     text = json.dumps(rec.to_json_dict())
-                    if also is None and text == _text(raw):
+                    if also is None and text == as_text(raw):
                         pipe.unwatch()
                         return rec, result
                     pipe.multi()
@@ -213,7 +214,7 @@ class RecordStore:
                 break
             exhausted = len(batch) < max(limit * 2, 20)
             for raw_member in batch:
-                member = raw_member.decode() if isinstance(raw_member, bytes) else raw_member
+                member = as_text(raw_member)
                 upper = "(" + member
                 rec = self.get(member.split(":", 1)[1])
                 if rec is None:  # expired: drop the stale index entry lazily
@@ -231,7 +232,7 @@ class RecordStore:
 
     def active_ids(self) -> Iterator[str]:
         for raw in self.r.sscan_iter(f"{PREFIX}active", count=500):
-            yield raw.decode() if isinstance(raw, bytes) else raw
+            yield as_text(raw)
 
     def count_by_status(self) -> dict[str, int]:
         """Records per status. Finished records expire after the retention time; their
@@ -246,7 +247,7 @@ class RecordStore:
         removed = 0
         for index in [f"{PREFIX}idx:all"] + [f"{PREFIX}idx:status:{s}" for s in TERMINAL]:
             while True:
-                members = [m.decode() if isinstance(m, bytes) else str(m)
+                members = [as_text(m)
                            for m in self.r.zrangebylex(index, "-", "+", start=0, num=batch)]
                 if not members:
                     break
@@ -261,10 +262,6 @@ class RecordStore:
                 if len(gone) < len(members):
                     break
         return removed
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _encode_cursor(member: str) -> str:

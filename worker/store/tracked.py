@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from worker.store.records import PREFIX
+from worker.store.text import as_text
 
 KEY = f"{PREFIX}tracked"
 CHAIN_KEY = f"{PREFIX}track-chain"
@@ -71,10 +72,10 @@ class TrackedSet:
         """Follow ``tx_id`` from ``delay`` seconds on. Returns a new chain token when no
         chain of rounds is alive (the caller starts one with it), else None."""
         token = _new_token()
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(KEY, {tx_id: _ms() + int(delay * 1000)})
-        pipe.set(CHAIN_KEY, token, nx=True, px=_px(chain_ttl))
-        _, started = pipe.execute()
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.zadd(KEY, {tx_id: _ms() + int(delay * 1000)})
+            pipe.set(CHAIN_KEY, token, nx=True, px=_px(chain_ttl))
+            _, started = pipe.execute()
         return token if started else None
 
     def contains(self, tx_id: str) -> bool:
@@ -87,7 +88,7 @@ class TrackedSet:
         """Up to ``limit`` (id, due score) pairs that are due now, earliest first."""
         rows: list[Any] = self.r.zrangebyscore(KEY, "-inf", _ms(), start=0, num=limit,
                                                withscores=True)
-        return [(_text(member), float(score)) for member, score in rows]
+        return [(as_text(member), float(score)) for member, score in rows]
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest record is due (<= 0: now), or None when none is."""
@@ -127,7 +128,3 @@ def _new_token() -> str:
 
 def _px(seconds: float) -> int:
     return max(1, int(seconds * 1000))
-
-
-def _text(member: bytes | str) -> str:
-    return member.decode() if isinstance(member, bytes) else member

@@ -17,6 +17,7 @@ from typing import Any
 import redis
 
 from worker.domain.records import now_ms
+from worker.store.text import as_text
 from worker.webhooks import keys
 from worker.webhooks.events import Event
 from worker.webhooks.timefmt import iso
@@ -127,7 +128,7 @@ class DeliveryStore:
     def head(self, tx_id: str, target: str) -> str | None:
         """The pending delivery of this record and target that must go first."""
         first = self.r.zrange(keys.chain(tx_id, target), 0, 0)
-        return _text(first[0]) if first else None
+        return as_text(first[0]) if first else None
 
     def update(self, did: str, change: Callable[[Delivery], bool],
                also: Callable[[Any, Delivery], None] | None = None) -> Delivery | None:
@@ -161,7 +162,3 @@ class DeliveryStore:
                     return d
                 except redis.WatchError:
                     continue
-
-
-def _text(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)

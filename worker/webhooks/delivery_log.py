@@ -15,6 +15,7 @@ from typing import Any
 
 from worker.domain.errors import KvsignerError, ValidationError
 from worker.domain.records import now_ms
+from worker.store.text import as_text
 from worker.webhooks import keys
 from worker.webhooks.deliveries import PENDING, Delivery, DeliveryStore
 
@@ -59,7 +60,7 @@ def list_deliveries(store: DeliveryStore, flt: DeliveryFilter, limit: int,
     out: list[Delivery] = []
     last: str | None = None  # the last index entry looked at: where the next page starts
     for _ in range(MAX_BATCHES):
-        batch = [_text(m) for m in r.zrevrangebylex(index, upper, "-", start=0, num=BATCH)]
+        batch = [as_text(m) for m in r.zrevrangebylex(index, upper, "-", start=0, num=BATCH)]
         if not batch:
             break
         found = store.get_many([m.split(":", 1)[1] for m in batch])
@@ -107,10 +108,6 @@ def redeliver(store: DeliveryStore, delivery_id: str) -> Delivery:
                             "the delivery is still pending; redeliver it once it is "
                             "delivered or failed")
     return updated
-
-
-def _text(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 def _encode(member: str) -> str:

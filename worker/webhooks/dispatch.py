@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import redis
 
+from worker.store.text import as_text
 from worker.webhooks import keys
 from worker.webhooks.deliveries import DeliveryStore
 
@@ -72,5 +73,5 @@ class Dispatcher:
         moment = time.time() if now is None else now
         due = self.r.zrangebyscore(keys.DUE, "-inf", moment, start=0, num=limit)
         for raw in due:
-            self.enqueue(raw.decode() if isinstance(raw, bytes) else str(raw))
+            self.enqueue(as_text(raw))
         return len(due)

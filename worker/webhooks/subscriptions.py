@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from worker.domain.records import now_ms
+from worker.store.text import as_text
 from worker.webhooks import keys
 from worker.webhooks.signing import generate_secret
 from worker.webhooks.timefmt import iso
@@ -63,7 +64,7 @@ class SubscriptionStore:
 
     def all(self) -> list[Subscription]:
         """Every subscription, oldest first."""
-        ids = sorted(_text(i) for i in self.r.smembers(keys.SUBS))
+        ids = sorted(as_text(i) for i in self.r.smembers(keys.SUBS))
         if not ids:
             return []
         raws = self.r.mget([keys.subscription(i) for i in ids])
@@ -78,7 +79,3 @@ class SubscriptionStore:
             pipe.srem(keys.SUBS, sub_id)
             deleted, _ = pipe.execute()
         return bool(deleted)
-
-
-def _text(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from worker.domain.records import TxRecord
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
+from worker.store.text import as_text
 from worker.webhooks import keys
 from worker.webhooks.runtime import Webhooks, webhooks_for
 
@@ -49,7 +50,7 @@ def catch_up(wh: Webhooks, store: RecordStore) -> int:
     created = 0
     batch: list[str] = []
     for raw in r.sscan_iter(keys.OPEN, count=BATCH):
-        batch.append(_text(raw))
+        batch.append(as_text(raw))
         if len(batch) >= BATCH:
             created += _catch_up_batch(wh, store, batch)
             batch = []
@@ -77,7 +78,3 @@ def _catch_up_batch(wh: Webhooks, store: RecordStore, ids: list[str]) -> int:
         elif record.status.terminal:
             r.srem(keys.OPEN, tx_id)
     return created
-
-
-def _text(raw: Any) -> str:
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
