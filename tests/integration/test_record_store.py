@@ -9,7 +9,7 @@ import redis
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
-from worker.store.records import RecordStore, body_fingerprint
+from worker.store.records import RecordNotFound, RecordStore, body_fingerprint
 
 SENDER = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
 
@@ -79,3 +79,69 @@ def test_expired_records_leave_the_status_counts(redis_url: str) -> None:
     assert store.prune_expired() >= 2
     assert store.count_by_status()[Status.FAILED.value] == 1
     assert [r.id for r in store.list().records] == [ids[2]]
+
+
+def test_updates_from_an_outdated_memo_apply_to_the_stored_record(redis_url: str) -> None:
+    # Two processes' stores: each remembers the text it last saw, and each sees the other's
+    # writes only through the compare-and-set.
+    a, b = store_for(redis_url), store_for(redis_url)
+    rec = record()
+    a.create(rec)
+    assert a.require(rec.id).attempts == 0  # a's memo: attempts 0
+    b.update(rec.id, lambda r: setattr(r, "attempts", 1))
+    # A change that does nothing to a's memo but something to the stored record.
+    def only_after_first_attempt(r: TxRecord) -> None:
+        if r.attempts == 1:
+            r.hashes.append("0x01")
+
+    changed, _ = a.update(rec.id, only_after_first_attempt)
+    assert (changed.attempts, changed.hashes) == (1, ["0x01"])
+    a.update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))
+    b.update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))  # b's memo is stale
+    stored = store_for(redis_url).require(rec.id)
+    assert (stored.attempts, stored.hashes) == (3, ["0x01"])
+
+
+def test_concurrent_updates_from_two_stores_lose_nothing(redis_url: str) -> None:
+    stores = [store_for(redis_url), store_for(redis_url)]
+    rec = record()
+    stores[0].create(rec)
+
+    def bump(i: int) -> None:
+        stores[i % 2].update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(bump, range(200)))
+    assert store_for(redis_url).require(rec.id).attempts == 200
+
+
+def test_an_update_moves_the_indexes_with_the_status(redis_url: str) -> None:
+    store = store_for(redis_url)
+    rec = record()
+    store.create(rec)
+    member = f"{rec.created_at:015d}:{rec.id}"
+
+    def indexed() -> dict[str, bool]:
+        return {s.value: store.r.zscore(f"kvsigner:idx:status:{s.value}", member) is not None
+                for s in Status}
+
+    store.update(rec.id, lambda r: r.transition(Status.SIGNED))
+    assert [s for s, present in indexed().items() if present] == ["signed"]
+    assert store.r.sismember("kvsigner:active", rec.id)
+    assert store.r.ttl(store.key(rec.id)) == -1
+    store.update(rec.id, lambda r: r.fail("internal_error", "test"))
+    assert [s for s, present in indexed().items() if present] == ["failed"]
+    assert not store.r.sismember("kvsigner:active", rec.id)
+    assert 0 < store.r.ttl(store.key(rec.id)) <= store.ttl
+
+
+def test_an_update_of_a_vanished_record_says_so(redis_url: str) -> None:
+    store = store_for(redis_url)
+    rec = record()
+    store.create(rec)
+    store.require(rec.id)  # remembered
+    store.r.delete(store.key(rec.id))
+    with pytest.raises(RecordNotFound):
+        store.update(rec.id, lambda r: setattr(r, "attempts", 1))
+    with pytest.raises(RecordNotFound):
+        store_for(redis_url).update(rec.id, lambda r: setattr(r, "attempts", 1))

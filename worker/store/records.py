@@ -9,9 +9,15 @@ Keys (all under ``kvsigner:``):
 ``idx:status:{status}``     the same, per current status
 ``active``                  ids that are not terminal yet (for the sweeper and reconciler)
 
-Every write goes through ``create`` or ``update``: both are atomic Redis transactions
-(WATCH/MULTI), so a record, its indexes and its idempotency key never disagree, and two
-workers updating one record cannot lose each other's write.
+Every write goes through ``create`` or ``update``, each atomic (a MULTI transaction, or a
+compare-and-set script), so a record, its indexes and its idempotency key never disagree,
+and two workers updating one record cannot lose each other's write.
+
+Each store remembers the text of the records it last read or wrote (a bounded memo): an
+update first offers that text to the compare-and-set script instead of reading the record,
+so the usual read-change-write of a record one worker is driving costs one round trip. A
+memo that is out of date only costs that trip: the script answers with the current text and
+the change is applied again to it.
 """
 
 from __future__ import annotations
@@ -27,10 +33,36 @@ import redis
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import TERMINAL, Status, TxRecord
+from worker.lru import LruMap
 from worker.store.text import as_text
 
 PREFIX = "kvsigner:"
 T = TypeVar("T")
+
+# KEYS: the record, its old status index, its new status index, the active set.
+# ARGV: the text the caller changed, the new text, seconds to live (0: none), the record's
+# index member, its id, 1 when the new status is terminal.
+# Returns {1} when written, {0, current} when the stored text was another, {} when missing.
+_COMPARE_AND_SET = """
+local current = redis.call('GET', KEYS[1])
+if not current then return {} end
+if current ~= ARGV[1] then return {0, current} end
+if ARGV[3] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+if KEYS[2] ~= KEYS[3] then
+  redis.call('ZREM', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[3], 0, ARGV[4])
+end
+if ARGV[6] == '1' then
+  redis.call('SREM', KEYS[4], ARGV[5])
+else
+  redis.call('SADD', KEYS[4], ARGV[5])
+end
+return {1}
+"""
 
 
 def body_fingerprint(body: Any) -> str:
@@ -56,9 +88,13 @@ class RecordNotFound(KeyError):
 class RecordStore:
     """Records in Redis. Thread-safe as long as the ``redis.Redis`` client is (it is)."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int = 30 * 24 * 3600) -> None:
+    def __init__(self, client: redis.Redis, ttl_seconds: int = 30 * 24 * 3600,
+                 memo_size: int = 4096) -> None:
         self.r = client
         self.ttl = ttl_seconds
+        self._cas = client.register_script(_COMPARE_AND_SET)
+        # Record id -> the text this store last read or wrote for it (see the module doc).
+        self._texts: LruMap[str, str] = LruMap(memo_size)
 
     # --- keys ---------------------------------------------------------------------------
     @staticmethod
@@ -112,16 +148,22 @@ class RecordStore:
 
     # --- read ---------------------------------------------------------------------------
     def get(self, tx_id: str) -> TxRecord | None:
-        raw = self.r.get(self.key(tx_id))
-        return None if raw is None else TxRecord.from_json_dict(json.loads(raw))
+        return self._parse(tx_id, self.r.get(self.key(tx_id)))
 
     def get_many(self, ids: Sequence[str]) -> list[TxRecord | None]:
         """The records of ``ids`` in order (None where missing), read in one round trip."""
         if not ids:
             return []
         raws = self.r.mget([self.key(i) for i in ids])
-        return [None if raw is None else TxRecord.from_json_dict(json.loads(raw))
-                for raw in raws]
+        return [self._parse(tx_id, raw) for tx_id, raw in zip(ids, raws, strict=True)]
+
+    def _parse(self, tx_id: str, raw: Any) -> TxRecord | None:
+        if raw is None:
+            return None
+        text = as_text(raw)
+        rec = TxRecord.from_json_dict(json.loads(text))
+        self._texts.put(tx_id, text)  # only once it parsed: a memo is always a record
+        return rec
 
     def require(self, tx_id: str) -> TxRecord:
         rec = self.get(tx_id)
@@ -143,6 +185,8 @@ class RecordStore:
         commands inside MULTI. With ``also`` the transaction runs even if the record is
         unchanged.
         """
+        if not watch and precheck is None and also is None:
+            return self._compare_and_set(tx_id, change)
         key = self.key(tx_id)
         with self.r.pipeline() as pipe:
             while True:
@@ -168,9 +212,49 @@ class RecordStore:
                     if also is not None:
                         also(pipe, rec)
                     pipe.execute()
+                    self._texts.put(tx_id, text)
                     return rec, result
                 except redis.WatchError:
                     continue
+
+    def _compare_and_set(self, tx_id: str, change: Callable[[TxRecord], T]
+                         ) -> tuple[TxRecord, T]:
+        """``update`` without WATCH: change the text last seen (the memo, else a read) and
+        write it only if it is still the stored one; otherwise change the stored one."""
+        key = self.key(tx_id)
+        text = self._texts.get(tx_id)
+        fresh = text is None
+        if text is None:
+            text = self._read_text(tx_id)
+        while True:
+            rec = TxRecord.from_json_dict(json.loads(text))
+            previous = rec.status
+            result = change(rec)
+            new_text = json.dumps(rec.to_json_dict())
+            if new_text == text:
+                if fresh:
+                    return rec, result
+                # Nothing to write for the memo's version; the stored one may be newer.
+                text, fresh = self._read_text(tx_id), True
+                continue
+            answer = self._cas(
+                keys=[key, f"{PREFIX}idx:status:{previous}", f"{PREFIX}idx:status:{rec.status}",
+                      f"{PREFIX}active"],
+                args=[text, new_text, self.ttl if rec.status.terminal else 0, _member(rec),
+                      rec.id, 1 if rec.status.terminal else 0])
+            if not answer:
+                raise RecordNotFound(tx_id)
+            if int(answer[0]) == 1:
+                self._texts.put(tx_id, new_text)
+                return rec, result
+            text, fresh = as_text(answer[1]), True  # another write came first: change that
+            self._texts.put(tx_id, text)
+
+    def _read_text(self, tx_id: str) -> str:
+        raw = self.r.get(self.key(tx_id))
+        if raw is None:
+            raise RecordNotFound(tx_id)
+        return as_text(raw)
 
     def _write(self, pipe: Any, rec: TxRecord, previous_status: Any,
                text: str | None = None) -> None:
