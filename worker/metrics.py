@@ -24,6 +24,7 @@ Call sites are one line each: ``observing`` wraps the pipeline's change hook (st
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -218,8 +219,6 @@ def webhook_delivery(client: redis.Redis, outcome: str) -> None:
     _run(client, lambda p: p.hincrby(WEBHOOK_DELIVERIES.key, field(outcome), 1))
 
 
-# Counts one stage of one record in the stage-time histogram, once: KEYS = the record's
-# seen hash, the histogram; ARGV = stage, seen TTL, bucket field, sum field, seconds.
 # KEYS: the record's seen-stages hash, the stage histogram. ARGV: the seen hash's expiry,
 # then per stage: name, bucket field, sum field, seconds. Each stage counts once.
 _STAGE_ONCE = """
@@ -235,6 +234,13 @@ return 0
 #: Per process: the stages already counted per record, so that the change hook's repeated
 #: calls for one record cost no round trip.
 _counted: LruMap[str, frozenset[str]] = LruMap()
+
+
+@functools.lru_cache(maxsize=16)
+def _stage_script(client: redis.Redis) -> Any:
+    """The stage script bound to ``client``, made once per client (a process has one or
+    two; tests make more, hence the bound)."""
+    return client.register_script(_STAGE_ONCE)
 
 
 def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
@@ -257,7 +263,7 @@ def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
         args += [stage, _bucket_field(STAGE_SECONDS, seconds, stage), field(stage, "sum"),
                  seconds]
     try:
-        client.register_script(_STAGE_ONCE)(
+        _stage_script(client)(
             keys=[f"{PREFIX}seen:{rec.id}", STAGE_SECONDS.key], args=args)
     except Exception:  # a lost sample must never fail the caller, whatever went wrong
         log.debug("recording a metric failed", exc_info=True)
