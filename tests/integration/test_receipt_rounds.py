@@ -85,6 +85,18 @@ def test_one_round_confirms_many_records_in_two_node_requests(services: Services
     assert rec.receipt["transactionHash"] == rec.hash
 
 
+def test_a_broadcast_record_is_looked_at_by_the_next_round(services: Services) -> None:
+    # Not a poll later: on anvil (instant blocks) the very next round finds the receipt.
+    sender = services.accounts()[0].address
+    rec, _ = submit_transaction(services, {"from": sender, "to": sender, "value": "1"},
+                                enqueue=lambda tx_id: None)
+    step = services.pipeline.process(rec.id)
+    assert step.kind == "track"
+    services.tracked.add(rec.id, step.delay, TTL)
+    assert services.rounds.run().looked == 1
+    assert status(services, rec.id) == Status.CONFIRMED
+
+
 def test_unmined_records_stay_followed_and_a_stuck_one_is_handed_off(
         services: Services) -> None:
     node = services.settings.node_url
