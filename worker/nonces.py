@@ -116,7 +116,10 @@ class NonceManager:
         key = self.state_key(chain_id, sender)
         free_key = key + ":free"
         with self.locked(chain_id, sender) as lock:
-            state = self.r.hgetall(key)
+            with self.r.pipeline(transaction=False) as pipe:  # one round trip under the lock
+                pipe.hgetall(key)
+                pipe.zrange(free_key, 0, -1)
+                state, free_members = pipe.execute()
             next_nonce = int(state[b"next"]) if b"next" in state else None
             synced_at = float(state[b"synced_at"]) if b"synced_at" in state else 0.0
             now = time.time()
@@ -127,7 +130,7 @@ class NonceManager:
                 floor = self.pending_count(sender)
                 next_nonce = max(next_nonce or 0, floor)
                 synced_at = now
-            free = sorted(int(m) for m in self.r.zrange(free_key, 0, -1))  # type: ignore[arg-type]
+            free = sorted(int(m) for m in free_members)
             reusable = [n for n in free if floor <= n < next_nonce]
             chosen = reusable[0] if reusable else next_nonce
             stale_free = [n for n in free if n < floor]
