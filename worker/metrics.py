@@ -134,7 +134,10 @@ def bucket_name(bound: float) -> str:
     return repr(float(bound))
 
 
+@functools.lru_cache(maxsize=4096)
 def field(*parts: str) -> str:
+    """The hash field of one labelled series (a JSON list of its label values); the same
+    few hundred come up again and again, so each is made once."""
     return json.dumps(list(parts))
 
 
