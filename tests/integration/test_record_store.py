@@ -96,10 +96,25 @@ def test_updates_from_an_outdated_memo_apply_to_the_stored_record(redis_url: str
 
     changed, _ = a.update(rec.id, only_after_first_attempt)
     assert (changed.attempts, changed.hashes) == (1, ["0x01"])
+    b.update(rec.id, lambda r: setattr(r, "attempts", 2))  # a's memo: attempts 1 again
+
+    def refuses_before_the_second_attempt(r: TxRecord) -> str:
+        if r.attempts < 2:
+            raise ValueError("too early")
+        return "ok"
+
+    # Refused by a's memo, allowed by the stored record: the stored record decides.
+    assert a.update(rec.id, refuses_before_the_second_attempt)[1] == "ok"
+
+    def refuses(r: TxRecord) -> None:
+        raise ValueError("never")
+
+    with pytest.raises(ValueError):  # refused by the stored record: the refusal stands
+        b.update(rec.id, refuses)
     a.update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))
     b.update(rec.id, lambda r: setattr(r, "attempts", r.attempts + 1))  # b's memo is stale
     stored = store_for(redis_url).require(rec.id)
-    assert (stored.attempts, stored.hashes) == (3, ["0x01"])
+    assert (stored.attempts, stored.hashes) == (4, ["0x01"])
 
 
 def test_concurrent_updates_from_two_stores_lose_nothing(redis_url: str) -> None:
