@@ -130,8 +130,27 @@ def test_a_record_with_a_webhook_is_open_from_its_creation(direct: Any) -> None:
     assert catch_up(wh, store) == 1
     [delivery] = [wh.deliveries.get(d) for d in queued]
     assert delivery is not None and delivery.target == "tx"
-    plain = TxRecord(id=new_id(), request=TxRequest(sender="0x" + "22" * 20), chain_id=1)
-    assert open_from_creation(plain) is None  # no URL: opened by its first publication
+
+
+
+def test_a_record_without_a_webhook_is_open_from_its_creation_too(direct: Any) -> None:
+    # A subscriber's events are not lost to a worker dying before it published its change.
+    store, queued, make = direct
+    wh = make(webhook_allow="loopback")
+    rec = TxRecord(id=new_id(), request=TxRequest(sender="0x" + "22" * 20), chain_id=1)
+    store.create(rec, also=open_from_creation(rec))
+    assert store.r.sismember(keys.OPEN, rec.id)
+    assert catch_up(wh, store) == 0  # nobody subscribed: nothing stored, still open
+    assert store.r.sismember(keys.OPEN, rec.id)
+    time.sleep(0.01)
+    sub = wh.subscriptions.create("http://127.0.0.1:9/sub", list(EVENT_TYPES), None)
+    time.sleep(0.01)
+    for status in (Status.SIGNED, Status.SUBMITTED, Status.MINED, Status.CONFIRMED):
+        store.update(rec.id, partial(TxRecord.transition, status=status))  # never published
+    assert catch_up(wh, store) == 3  # submitted, mined, confirmed ("signed" is no event)
+    assert {wh.deliveries.get(d).target for d in queued} == {sub.id}  # type: ignore[union-attr]
+    assert catch_up(wh, store) == 0
+    assert not store.r.sismember(keys.OPEN, rec.id)  # terminal and published: closed
 
 
 def test_with_no_target_nothing_is_stored_and_later_subscribers_get_only_later_events(

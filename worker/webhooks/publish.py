@@ -23,13 +23,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("kvsigner.webhooks")
 
 
-def open_from_creation(record: TxRecord) -> Callable[[Any], None] | None:
-    """For ``RecordStore.create(also=...)``: a record with its own webhook URL joins the
-    outbox's open set in the transaction that saves it, so the webhook sweep publishes its
-    events even if every worker that changes it dies before publishing. (Without a URL,
-    the first publication opens it, once a subscription exists.)"""
-    if not record.webhook_url:
-        return None
+def open_from_creation(record: TxRecord) -> Callable[[Any], None]:
+    """For ``RecordStore.create(also=...)``: the record joins the outbox's open set in the
+    transaction that saves it, so the webhook sweep publishes its events even if every
+    worker that changes it dies before publishing (its own webhook URL, or a subscription
+    made at any time before a change, may want them)."""
     tx_id = record.id
 
     def add(pipe: Any) -> None:

@@ -62,19 +62,26 @@ def catch_up(wh: Webhooks, store: RecordStore) -> int:
 def _catch_up_batch(wh: Webhooks, store: RecordStore, ids: list[str]) -> int:
     r = store.r
     with r.pipeline(transaction=False) as pipe:
+        pipe.exists(keys.SUBS)
         for tx_id in ids:
             pipe.get(store.key(tx_id))
             pipe.get(keys.cursor(tx_id))
-        values = pipe.execute()
+        subscribed, *values = pipe.execute()
     created = 0
+    closed: list[str] = []
     for i, tx_id in enumerate(ids):
         raw, cursor = values[2 * i], values[2 * i + 1]
         if raw is None:
-            r.srem(keys.OPEN, tx_id)
+            closed.append(tx_id)
             continue
         record = TxRecord.from_json_dict(json.loads(raw))
-        if len(record.history) > int(cursor or 0):
+        if len(record.history) > int(cursor or 0) and (subscribed or record.webhook_url):
             created += wh.publisher.publish(record)
         elif record.status.terminal:
-            r.srem(keys.OPEN, tx_id)
+            # Published, or nobody to publish to: a subscription made from now on never
+            # receives its older events. (One made since the check above sees the record
+            # closed only if it is terminal, whose events predate that subscription.)
+            closed.append(tx_id)
+    if closed:
+        r.srem(keys.OPEN, *closed)
     return created
