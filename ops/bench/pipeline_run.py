@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,9 +73,12 @@ def warm_up(api: ApiClient, senders: Sequence[str], sink: str, timeout: float) -
 
 
 def run_pipeline(api: ApiClient, senders: Sequence[str], txs: int, sink: str,
-                 clients: int, timeout: float, rate: float | None = None) -> PipelineResult:
+                 clients: int, timeout: float, rate: float | None = None,
+                 on_finished: Callable[[], None] | None = None) -> PipelineResult:
     """POST ``txs`` transfers round-robin over ``senders`` from ``clients`` threads and
     wait (at most ``timeout`` seconds after the last POST) until every one is finished.
+    ``on_finished()`` runs once they are (or time is up), before every record is read
+    back.
 
     Without ``rate`` each client posts again as soon as it has its answer (the API's
     capacity sets the pace, so latencies include queueing in the API); with ``rate`` POST
@@ -104,6 +107,8 @@ def run_pipeline(api: ApiClient, senders: Sequence[str], txs: int, sink: str,
           "waiting for receipts ...", file=sys.stderr, flush=True)
     ids = [s.id for s in result.submitted]
     wait_quietly(api, senders, set(ids), timeout)
+    if on_finished is not None:
+        on_finished()
     result.records = fetch_until_finished(api, ids, timeout)
     first = min((s.started_at for s in result.submitted), default=0.0)
     last = first
