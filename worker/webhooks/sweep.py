@@ -78,9 +78,9 @@ def _catch_up_batch(wh: Webhooks, store: RecordStore, ids: list[str]) -> int:
         if len(record.history) > int(cursor or 0) and (subscribed or record.webhook_url):
             created += wh.publisher.publish(record)
         elif record.status.terminal:
-            # Published, or nobody to publish to: a subscription made from now on never
-            # receives its older events. (One made since the check above sees the record
-            # closed only if it is terminal, whose events predate that subscription.)
+            # Published, or nobody subscribed when the batch was read. (A subscription made
+            # while the batch runs still gets the events its workers publish; only one whose
+            # worker also died in that instant is missed.)
             closed.append(tx_id)
     if closed:
         r.srem(keys.OPEN, *closed)
