@@ -143,6 +143,11 @@ def test_an_update_moves_the_indexes_with_the_status(redis_url: str) -> None:
     store.update(rec.id, lambda r: r.transition(Status.SIGNED))
     assert [s for s, present in indexed().items() if present] == ["signed"]
     assert store.r.sismember("kvsigner:active", rec.id)
+    # The WATCH/MULTI form (extra keys in the same transaction) keeps them the same way.
+    store.update(rec.id, lambda r: r.transition(Status.SUBMITTED),
+                 also=lambda pipe, r: pipe.set("kvsigner:test:also", r.status.value))
+    assert [s for s, present in indexed().items() if present] == ["submitted"]
+    assert store.r.get("kvsigner:test:also") == b"submitted"
     assert store.r.ttl(store.key(rec.id)) == -1
     store.update(rec.id, lambda r: r.fail("internal_error", "test"))
     assert [s for s, present in indexed().items() if present] == ["failed"]

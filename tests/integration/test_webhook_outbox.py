@@ -132,7 +132,6 @@ def test_a_record_with_a_webhook_is_open_from_its_creation(direct: Any) -> None:
     assert delivery is not None and delivery.target == "tx"
 
 
-
 def test_a_record_without_a_webhook_is_open_from_its_creation_too(direct: Any) -> None:
     # A subscriber's events are not lost to a worker dying before it published its change.
     store, queued, make = direct

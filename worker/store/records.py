@@ -9,9 +9,10 @@ Keys (all under ``kvsigner:``):
 ``idx:status:{status}``     the same, per current status
 ``active``                  ids that are not terminal yet (for the sweeper and reconciler)
 
-Every write goes through ``create`` or ``update``, each atomic (a MULTI transaction, or a
-compare-and-set script), so a record, its indexes and its idempotency key never disagree,
-and two workers updating one record cannot lose each other's write.
+Every write goes through ``create`` (a MULTI transaction) or ``update`` (one compare-and-set
+script that writes the record, its status index and the active set; queued inside MULTI when
+other keys must change with it), so a record, its indexes and its idempotency key never
+disagree, and two workers updating one record cannot lose each other's write.
 
 Each store remembers the text of the records it last read or wrote (a bounded memo): an
 update first offers that text to the compare-and-set script instead of reading the record,
@@ -138,7 +139,7 @@ class RecordStore:
                     if idem:
                         pipe.set(idem, json.dumps({"hash": fingerprint, "id": rec.id}),
                                  ex=self.ttl)
-                    self._write(pipe, rec, previous_status=None)
+                    self._write_new(pipe, rec)
                     if also is not None:
                         also(pipe)
                     pipe.execute()
@@ -208,7 +209,8 @@ class RecordStore:
                         pipe.unwatch()
                         return rec, result
                     pipe.multi()
-                    self._write(pipe, rec, previous_status=previous, text=text)
+                    # The script every update writes with; under WATCH its comparison holds.
+                    self._replace(rec, previous, as_text(raw), text, client=pipe)
                     if also is not None:
                         also(pipe, rec)
                     pipe.execute()
@@ -221,7 +223,6 @@ class RecordStore:
                          ) -> tuple[TxRecord, T]:
         """``update`` without WATCH: change the text last seen (the memo, else a read) and
         write it only if it is still the stored one; otherwise change the stored one."""
-        key = self.key(tx_id)
         text = self._texts.get(tx_id)
         fresh = text is None
         if text is None:
@@ -244,11 +245,7 @@ class RecordStore:
                 # Nothing to write for the memo's version; the stored one may be newer.
                 text, fresh = self._read_text(tx_id), True
                 continue
-            answer = self._cas(
-                keys=[key, f"{PREFIX}idx:status:{previous}", f"{PREFIX}idx:status:{rec.status}",
-                      f"{PREFIX}active"],
-                args=[text, new_text, self.ttl if rec.status.terminal else 0, _member(rec),
-                      rec.id, 1 if rec.status.terminal else 0])
+            answer = self._replace(rec, previous, text, new_text)
             if not answer:
                 raise RecordNotFound(tx_id)
             if int(answer[0]) == 1:
@@ -263,19 +260,27 @@ class RecordStore:
             raise RecordNotFound(tx_id)
         return as_text(raw)
 
-    def _write(self, pipe: Any, rec: TxRecord, previous_status: Any,
-               text: str | None = None) -> None:
-        """Queue the record (``text``: its JSON, when the caller has it) and its indexes."""
+    def _replace(self, rec: TxRecord, previous: Status, old_text: str, new_text: str,
+                 client: Any = None) -> Any:
+        """Run the compare-and-set script: ``rec`` (now ``new_text``) replaces ``old_text``,
+        and its status index and active-set membership follow from ``previous``. With
+        ``client`` (a pipeline) the call is queued there."""
+        terminal = rec.status.terminal
+        return self._cas(
+            keys=[self.key(rec.id), f"{PREFIX}idx:status:{previous}",
+                  f"{PREFIX}idx:status:{rec.status}", f"{PREFIX}active"],
+            args=[old_text, new_text, self.ttl if terminal else 0, _member(rec), rec.id,
+                  1 if terminal else 0],
+            client=client)
+
+    def _write_new(self, pipe: Any, rec: TxRecord) -> None:
+        """Queue a new record and its index entries."""
         member = _member(rec)
-        ttl = None if not rec.status.terminal else self.ttl
-        pipe.set(self.key(rec.id), text or json.dumps(rec.to_json_dict()), ex=ttl)
-        if previous_status is None:
-            pipe.zadd(f"{PREFIX}idx:all", {member: 0})
-            pipe.zadd(f"{PREFIX}idx:from:{rec.sender}", {member: 0})
-        if previous_status != rec.status:
-            if previous_status is not None:
-                pipe.zrem(f"{PREFIX}idx:status:{previous_status}", member)
-            pipe.zadd(f"{PREFIX}idx:status:{rec.status}", {member: 0})
+        pipe.set(self.key(rec.id), json.dumps(rec.to_json_dict()),
+                 ex=self.ttl if rec.status.terminal else None)
+        pipe.zadd(f"{PREFIX}idx:all", {member: 0})
+        pipe.zadd(f"{PREFIX}idx:from:{rec.sender}", {member: 0})
+        pipe.zadd(f"{PREFIX}idx:status:{rec.status}", {member: 0})
         if rec.status.terminal:
             pipe.srem(f"{PREFIX}active", rec.id)
         else:
