@@ -64,10 +64,10 @@ def senders_with_state(services: Services, chain_id: int) -> list[str]:
 
 
 def held_nonces(services: Services, sender: str) -> set[int]:
-    """Nonces held by the sender's live (non-terminal) records."""
+    """Nonces held by the sender's live (non-terminal) records. Runs under the sender's
+    lock, so it reads the active records in batches and parses only those naming it."""
     held: set[int] = set()
-    for tx_id in services.store.active_ids():
-        rec = services.store.get(tx_id)
+    for _, rec in services.store.active_records(mentioning=sender):
         if (rec is not None and rec.sender == sender and rec.nonce is not None
                 and not rec.status.terminal):
             held.add(rec.nonce)

@@ -19,25 +19,30 @@ from worker.store.records import PREFIX
 
 
 def sweep_once(services: Services) -> Iterator[tuple[str, Step]]:
+    """The records to queue again and the step each needs. Reads the active records in
+    batches and asks which broadcast ones are followed in one round trip, so a pass costs a
+    few round trips per 500 live records plus one per record it hands on."""
     settings = services.settings
     store = services.store
     cutoff_ms = (time.time() - settings.sweep_seconds) * 1000
-    for tx_id in store.active_ids():
-        rec = store.get(tx_id)
+    gone: list[str] = []
+    stalled: list[str] = []
+    broadcast: list[str] = []
+    for tx_id, rec in store.active_records():
         if rec is None:
-            services.redis.srem(f"{PREFIX}active", tx_id)
-            continue
-        if rec.status.terminal:
-            continue
-        tracking = rec.status in (Status.SUBMITTED, Status.MINED)
-        if not tracking and rec.updated_at > cutoff_ms:
-            continue
+            gone.append(tx_id)
+        elif rec.status in (Status.SUBMITTED, Status.MINED):
+            broadcast.append(tx_id)
+        elif not rec.status.terminal and rec.updated_at <= cutoff_ms:
+            stalled.append(tx_id)
+    if gone:
+        services.redis.srem(f"{PREFIX}active", *gone)
+    # A broadcast record that receipt rounds follow is moving, however old its last change.
+    followed = services.tracked.followed(broadcast)
+    due = [(tx_id, Step("track", 0.0, "sweep")) for tx_id in broadcast if tx_id not in followed]
+    due += [(tx_id, Step("process", 0.0, "sweep")) for tx_id in stalled]
+    for tx_id, step in due:
         # Once per period per record, however many sweepers run.
         marker = f"{PREFIX}swept:{tx_id}"
-        if not services.redis.set(marker, 1, nx=True, px=int(settings.sweep_seconds * 1000)):
-            continue
-        if tracking:
-            if not services.tracked.contains(tx_id):
-                yield tx_id, Step("track", 0.0, "sweep")
-        else:
-            yield tx_id, Step("process", 0.0, "sweep")
+        if services.redis.set(marker, 1, nx=True, px=int(settings.sweep_seconds * 1000)):
+            yield tx_id, step

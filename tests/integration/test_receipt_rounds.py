@@ -19,6 +19,7 @@ from worker.settings import Settings
 from worker.steps import Step
 from worker.store.tracked import TrackedSet
 from worker.submit import submit_transaction
+from worker.sweeper import sweep_once
 
 pytestmark = pytest.mark.integration
 
@@ -233,6 +234,25 @@ def broadcast_ago(seconds: float) -> Callable[[TxRecord], None]:
     def change(rec: TxRecord) -> None:
         rec.broadcast_at = int((time.time() - seconds) * 1000)
     return change
+
+
+def test_the_sweep_queues_only_what_stopped_moving(services: Services) -> None:
+    followed, unfollowed = broadcast(services, 2)
+    services.redis.zrem("kvsigner:tracked", unfollowed)  # e.g. its round's chain was lost
+    sender = services.accounts()[0].address
+    stalled, _ = submit_transaction(services, {"from": sender, "to": sender, "value": "1"},
+                                    enqueue=lambda tx_id: None)
+    fresh, _ = submit_transaction(services, {"from": sender, "to": sender, "value": "2"},
+                                  enqueue=lambda tx_id: None)
+    services.store.update(stalled.id, lambda r: setattr(r, "updated_at", 0))
+    services.redis.sadd("kvsigner:active", "vanished")
+
+    swept = sorted((tx_id, step.kind) for tx_id, step in sweep_once(services))
+    assert swept == sorted([(unfollowed, "track"), (stalled.id, "process")])
+    assert not services.redis.sismember("kvsigner:active", "vanished")
+    assert services.redis.sismember("kvsigner:active", fresh.id)
+    assert list(sweep_once(services)) == []  # once per period, however many sweepers run
+    assert services.tracked.followed([followed, unfollowed, "x"]) == {followed}
 
 
 def _back_to_queued(rec: TxRecord) -> None:

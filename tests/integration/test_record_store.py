@@ -165,3 +165,35 @@ def test_an_update_of_a_vanished_record_says_so(redis_url: str) -> None:
         store.update(rec.id, lambda r: setattr(r, "attempts", 1))
     with pytest.raises(RecordNotFound):
         store_for(redis_url).update(rec.id, lambda r: setattr(r, "attempts", 1))
+
+
+def command_calls(client: redis.Redis, command: str) -> int:
+    stats: dict = client.info("commandstats")  # type: ignore[assignment]
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+def test_active_records_are_read_in_batches_and_filtered_before_parsing(
+        redis_url: str) -> None:
+    store = store_for(redis_url)
+    other = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
+    mine = [record() for _ in range(7)]
+    theirs = [TxRecord(id=new_id(), request=TxRequest(sender=other, to=other), chain_id=1)
+              for _ in range(5)]
+    for rec in mine + theirs:
+        store.create(rec)
+    store.update(mine[0].id, lambda r: r.fail("internal_error", "test"))  # leaves active
+    store.r.delete(store.key(mine[1].id))  # vanished, still named in the active set
+    live_mine = {rec.id for rec in mine[2:]}
+
+    gets, mgets = command_calls(store.r, "get"), command_calls(store.r, "mget")
+    seen = dict(store.active_records(batch=4))
+    assert command_calls(store.r, "get") == gets  # never one read per record
+    assert command_calls(store.r, "mget") - mgets == 3  # 11 ids, 4 at a time
+    assert seen.pop(mine[1].id) is None
+    assert {i for i, rec in seen.items() if rec is not None} == \
+        live_mine | {rec.id for rec in theirs}
+
+    mentioned = dict(store_for(redis_url).active_records(mentioning=SENDER, batch=4))
+    assert mentioned.pop(mine[1].id) is None
+    assert set(mentioned) == live_mine
+    assert all(rec is not None and rec.sender == SENDER for rec in mentioned.values())

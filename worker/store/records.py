@@ -326,9 +326,31 @@ class RecordStore:
             self.r.zrevrangebylex(index, "(" + last_member, "-", start=0, num=1))
         return Page(out, _encode_cursor(last_member) if more and last_member else None)
 
-    def active_ids(self) -> Iterator[str]:
-        for raw in self.r.sscan_iter(f"{PREFIX}active", count=500):
-            yield as_text(raw)
+    def active_records(self, mentioning: str | None = None,
+                       batch: int = 500) -> Iterator[tuple[str, TxRecord | None]]:
+        """``(id, record)`` for every id in the active set, read ``batch`` at a time (one
+        MGET each; the record is None when it expired or was deleted).
+
+        ``mentioning``: skip, unparsed, every stored record whose text does not contain this
+        string (e.g. an address, which records store verbatim): a pass over one sender's
+        live records then parses only the records that name it.
+        """
+        ids: list[str] = []
+        cursor = 0
+        while True:
+            cursor, raws = self.r.sscan(f"{PREFIX}active", cursor, count=batch)
+            ids.extend(as_text(raw) for raw in raws)
+            # A cursor of 0 ends the scan; SSCAN's ``count`` is a hint, so cut by size too.
+            while len(ids) >= batch or (cursor == 0 and ids):
+                chunk, ids = ids[:batch], ids[batch:]
+                for tx_id, raw in zip(chunk, self.r.mget([self.key(i) for i in chunk]),
+                                      strict=True):
+                    if raw is None:
+                        yield tx_id, None
+                    elif mentioning is None or mentioning in as_text(raw):
+                        yield tx_id, self._parse(tx_id, raw)
+            if cursor == 0:
+                return
 
     def count_by_status(self) -> dict[str, int]:
         """Records per status. Finished records expire after the retention time; their

@@ -81,6 +81,16 @@ class TrackedSet:
     def contains(self, tx_id: str) -> bool:
         return self.r.zscore(KEY, tx_id) is not None
 
+    def followed(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` that are followed, asked in one round trip."""
+        if not ids:
+            return set()
+        with self.r.pipeline(transaction=False) as pipe:
+            for tx_id in ids:
+                pipe.zscore(KEY, tx_id)
+            scores = pipe.execute()
+        return {tx_id for tx_id, score in zip(ids, scores, strict=True) if score is not None}
+
     def size(self) -> int:
         return int(self.r.zcard(KEY))
 
