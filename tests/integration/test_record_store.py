@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -197,3 +198,54 @@ def test_active_records_are_read_in_batches_and_filtered_before_parsing(
     assert mentioned.pop(mine[1].id) is None
     assert set(mentioned) == live_mine
     assert all(rec is not None and rec.sender == SENDER for rec in mentioned.values())
+
+
+def test_listings_with_both_filters_walk_the_smaller_index(redis_url: str) -> None:
+    store = store_for(redis_url)
+    other = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
+    mine = [record() for _ in range(30)]
+    theirs = [TxRecord(id=new_id(), request=TxRequest(sender=other, to=other), chain_id=1)
+              for _ in range(5)]
+    for rec in mine + theirs:
+        store.create(rec)
+    for rec in mine[:3] + theirs[:1]:
+        store.update(rec.id, lambda r: r.transition(Status.SIGNED))
+
+    def newest_first(recs: list[TxRecord]) -> list[str]:
+        return [r.id for r in sorted(recs, key=lambda r: (r.created_at, r.id), reverse=True)]
+
+    read: list[str] = []
+
+    def walk(sender: str, status: str, limit: int) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        lister = store_for(redis_url)
+        real = lister.get_many
+
+        def counting(ids: Sequence[str]) -> list[TxRecord | None]:
+            read.extend(ids)
+            return real(ids)
+
+        lister.get_many = counting  # type: ignore[method-assign]
+        while True:
+            page = lister.list(sender, status, limit, cursor)
+            seen += [r.id for r in page.records]
+            cursor = page.next_cursor
+            if cursor is None:
+                return seen
+
+    gets = command_calls(store.r, "get")
+    # The status index (4 members) is walked for the signed ones of a sender of 30...
+    assert walk(SENDER, "signed", 2) == newest_first(mine[:3])
+    assert len(set(read)) <= 4
+    # ...and the sender index (5) for the queued ones among 31.
+    read.clear()
+    assert walk(other, "queued", 3) == newest_first(theirs[1:])
+    assert len(set(read)) <= 5
+    assert walk(SENDER, "queued", 10) == newest_first(mine[3:])
+    assert walk(SENDER, "failed", 10) == []
+    assert command_calls(store.r, "get") == gets  # records are read by MGET, never one by one
+    store.r.delete(store.key(mine[5].id))  # expired: dropped from the walked index
+    assert mine[5].id not in walk(SENDER, "queued", 50)
+    assert store.r.zscore(f"kvsigner:idx:from:{SENDER}",
+                          f"{mine[5].created_at:015d}:{mine[5].id}") is None

@@ -290,14 +290,13 @@ class RecordStore:
     def list(self, sender: str | None = None, status: str | None = None, limit: int = 50,
              cursor: str | None = None) -> Page:
         """Newest first. Filters combine; ``cursor`` comes from a previous page.
-        Raises ``ValidationError('invalid_cursor')`` for a cursor this store did not make."""
-        if sender:
-            index = f"{PREFIX}idx:from:{sender}"
-            other = status
-        elif status:
-            index, other = f"{PREFIX}idx:status:{status}", None
-        else:
-            index, other = f"{PREFIX}idx:all", None
+        Raises ``ValidationError('invalid_cursor')`` for a cursor this store did not make.
+
+        Index members are read a batch at a time and their records with one MGET. With both
+        filters the smaller of the two indexes is walked and the other filter applied to
+        its records (every index orders its members alike, so a cursor fits either)."""
+        index, keep = self._index_for(sender, status)
+        size = max(limit * 2, 100 if keep is not None else 20)
         upper = "+"
         if cursor:
             upper = "(" + _decode_cursor(cursor)
@@ -305,26 +304,49 @@ class RecordStore:
         last_member: str | None = None
         exhausted = False
         while len(out) < limit and not exhausted:
-            batch = self.r.zrevrangebylex(index, upper, "-", start=0, num=max(limit * 2, 20))
+            batch = [as_text(m) for m in
+                     self.r.zrevrangebylex(index, upper, "-", start=0, num=size)]
             if not batch:
                 break
-            exhausted = len(batch) < max(limit * 2, 20)
-            for raw_member in batch:
-                member = as_text(raw_member)
+            exhausted = len(batch) < size
+            records = self.get_many([member.split(":", 1)[1] for member in batch])
+            expired = []
+            for member, rec in zip(batch, records, strict=True):
                 upper = "(" + member
-                rec = self.get(member.split(":", 1)[1])
-                if rec is None:  # expired: drop the stale index entry lazily
-                    self.r.zrem(index, member)
+                if rec is None:  # expired: its stale index entry is dropped below
+                    expired.append(member)
                     continue
-                if other and rec.status != other:
+                if keep is not None and not keep(rec):
                     continue
                 out.append(rec)
                 last_member = member
                 if len(out) == limit:
                     break
+            if expired:
+                self.r.zrem(index, *expired)
         more = len(out) == limit and last_member is not None and bool(
             self.r.zrevrangebylex(index, "(" + last_member, "-", start=0, num=1))
         return Page(out, _encode_cursor(last_member) if more and last_member else None)
+
+    def _index_for(self, sender: str | None, status: str | None
+                   ) -> tuple[str, Callable[[TxRecord], bool] | None]:
+        """The index a listing walks and the filter its records must still pass."""
+        by_sender = f"{PREFIX}idx:from:{sender}"
+        by_status = f"{PREFIX}idx:status:{status}"
+        if sender and status:
+            with self.r.pipeline(transaction=False) as pipe:
+                pipe.zcard(by_sender)
+                pipe.zcard(by_status)
+                senders, statuses = pipe.execute()
+            if statuses < senders:
+                return by_status, lambda rec: rec.sender == sender and rec.status == status
+            return by_sender, lambda rec: rec.status == status
+        if sender:
+            return by_sender, None
+        if status:
+            # A record's status can move on between the index read and the record read.
+            return by_status, lambda rec: rec.status == status
+        return f"{PREFIX}idx:all", None
 
     def active_records(self, mentioning: str | None = None,
                        batch: int = 500) -> Iterator[tuple[str, TxRecord | None]]:
