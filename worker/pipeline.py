@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 
 from worker import context, metrics
+from worker.audit import signing_for
 from worker.chain.fees import bumped, estimate_gas, plan_fees
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
@@ -55,7 +56,8 @@ class Pipeline:
         self.signer = signer
         self.leases = leases
         self.chain_id = chain_id
-        self.on_change = metrics.observing(store.r, on_change or (lambda rec: None))
+        # Called after every change of a record; by default it records the stage times.
+        self.on_change = on_change or (lambda rec: metrics.stage_reached(store.r, rec))
         self.replacer = Replacer(settings, store, node, signer, chain_id, self.on_change)
         self.tracker = Tracker(settings, store, node, leases, self.replacer, self.on_change,
                                self.requeue_if_nonce_taken)
@@ -99,7 +101,8 @@ class Pipeline:
         return self.nonces.assign(rec.id, self.chain_id, prepare=apply, current=rec)
 
     def _sign(self, rec: TxRecord) -> TxRecord:
-        signed = sign_transaction(self.signer, build_tx(rec, self.chain_id))
+        with signing_for(rec):  # the audit entry's purpose comes from this very version
+            signed = sign_transaction(self.signer, build_tx(rec, self.chain_id))
         raw, tx_hash = signed.raw_hex, "0x" + bytes(signed.hash).hex()
         nonce = rec.nonce
 

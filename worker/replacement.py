@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from worker import metrics
+from worker.audit import signing_for
 from worker.chain.fees import FeePlan, bumped, plan_fees
 from worker.chain.node import NodeClient
 from worker.chain.node_errors import outcome_for
@@ -80,7 +81,8 @@ class Replacer:
         draft = TxRecord.from_json_dict(rec.to_json_dict())
         draft.cancel_requested = draft.cancel_requested or cancel
         apply_plan(draft, plan)
-        signed = sign_transaction(self.signer, build_tx(draft, self.chain_id))
+        with signing_for(draft):
+            signed = sign_transaction(self.signer, build_tx(draft, self.chain_id))
         raw, tx_hash = signed.raw_hex, "0x" + bytes(signed.hash).hex()
         nonce = rec.nonce
 

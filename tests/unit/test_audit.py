@@ -4,7 +4,7 @@ Redis (tests/integration/test_audit_stack.py runs the real thing)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import fakeredis
@@ -13,8 +13,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_keys import keys
 
-from worker import context
-from worker.audit import STREAM, AuditedSigner, AuditLog
+from worker import context, metrics
+from worker.audit import STREAM, AuditedSigner, AuditLog, signing_for
 from worker.audit.query import AuditFilter, newest_first, oldest_first, parse_time
 from worker.domain.errors import KvsignerError, ValidationError, VaultError
 from worker.domain.records import TxRecord, TxRequest
@@ -66,11 +66,12 @@ class FailingLog(AuditLog):
         super().__init__(client)
         self.ok = ok
 
-    def append(self, fields: Mapping[str, object]) -> str:
+    def append(self, fields: Mapping[str, object],
+               also: Callable[[Any], None] | None = None) -> str:
         if self.ok <= 0:
             raise KvsignerError("audit_unavailable", "down", retryable=True)
         self.ok -= 1
-        return super().append(fields)
+        return super().append(fields, also)
 
 
 @pytest.fixture
@@ -229,3 +230,34 @@ def test_time_parameters() -> None:
     for bad in ("2024-05-01", "2024-05-01T12:00:00", "yesterday", "-5"):
         with pytest.raises(ValidationError):
             parse_time(bad, "since")
+
+
+def test_the_record_being_signed_names_the_purpose_without_a_lookup(redis: Any) -> None:
+    rec = TxRecord(id="ef" * 16, request=TxRequest(sender=ADDRESS), chain_id=1,
+                   hashes=["0x01"])
+    looked_up: list[str] = []
+
+    def describe(tx_id: str) -> TxRecord | None:
+        looked_up.append(tx_id)
+        return None
+
+    signer = AuditedSigner(Vault(redis), AuditLog(redis), describe=describe)
+    with context.bound(tx_id=rec.id, purpose="transaction"), signing_for(rec):
+        signer.sign_digest(ADDRESS, DIGEST)
+    assert looked_up == []
+    assert {e["purpose"] for e in entries(redis)} == {"replacement"}
+    # Another record's signature (not the one held) is still looked up.
+    with context.bound(tx_id="01" * 16, purpose="transaction"), signing_for(rec):
+        signer.sign_digest(ADDRESS, DIGEST)
+    assert looked_up == ["01" * 16]
+
+
+def test_the_sign_latency_rides_on_the_signed_entry_and_never_fails_it(redis: Any) -> None:
+    signer = AuditedSigner(Vault(redis), AuditLog(redis))
+    signer.sign_digest(ADDRESS, DIGEST)
+    assert [e["status"] for e in entries(redis)] == ["requested", "signed"]
+    assert redis.hgetall(metrics.VAULT_SIGN_SECONDS.key)  # the sample was recorded
+    redis.set("kvsigner:not-a-hash", "x")
+    AuditLog(redis).append({"status": "requested"},
+                           also=lambda pipe: pipe.hincrby("kvsigner:not-a-hash", "f", 1))
+    assert [e["status"] for e in entries(redis)][-1] == "requested"

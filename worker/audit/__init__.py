@@ -31,6 +31,12 @@ message signature is the signature itself (``signed`` entry, shown as the 65-byt
 from __future__ import annotations
 
 from worker.audit.log import STREAM, AuditLog
-from worker.audit.signer import AuditedSigner, purpose_of, record_transaction_result
+from worker.audit.signer import (
+    AuditedSigner,
+    purpose_of,
+    record_transaction_result,
+    signing_for,
+)
 
-__all__ = ["STREAM", "AuditLog", "AuditedSigner", "purpose_of", "record_transaction_result"]
+__all__ = ["STREAM", "AuditLog", "AuditedSigner", "purpose_of", "record_transaction_result",
+           "signing_for"]

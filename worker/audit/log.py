@@ -44,11 +44,13 @@ class AuditLog:
         self.retention_days = retention_days
         self._clock = clock
 
-    def append(self, fields: Mapping[str, object]) -> str:
+    def append(self, fields: Mapping[str, object],
+               also: Callable[[Any], None] | None = None) -> str:
         """Append one entry (``None`` values left out) and return its id.
 
-        Raises ``KvsignerError('audit_unavailable')`` (retryable) when Redis does not take
-        it: callers that are about to sign must then not sign.
+        ``also(pipe)`` queues commands (e.g. metrics) to ride on the same round trip; their
+        failures are ignored. Raises ``KvsignerError('audit_unavailable')`` (retryable) when
+        Redis does not take the entry: callers that are about to sign must then not sign.
         """
         data = {name: str(value) for name, value in fields.items() if value is not None}
         data["format"] = FORMAT
@@ -58,9 +60,17 @@ class AuditLog:
             # Exact, not "~": the cost is the entries removed, about one per append.
             trim = {"minid": f"{max(cutoff_ms, 0)}-0", "approximate": False}
         try:
-            return as_text(self.r.xadd(STREAM, data, **trim))  # type: ignore[arg-type]
+            if also is None:
+                return as_text(self.r.xadd(STREAM, data, **trim))  # type: ignore[arg-type]
+            with self.r.pipeline(transaction=False) as pipe:
+                pipe.xadd(STREAM, data, **trim)  # type: ignore[arg-type]
+                also(pipe)
+                written = pipe.execute(raise_on_error=False)[0]
         except redis.RedisError as exc:
             raise unavailable(exc, "written") from None
+        if isinstance(written, Exception):
+            raise unavailable(written, "written")
+        return as_text(written)
 
     def newest(self, upper: str, lower: str, count: int) -> list[Entry]:
         """Up to ``count`` entries from ``upper`` down to ``lower`` (XREVRANGE bounds)."""

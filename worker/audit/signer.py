@@ -23,7 +23,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,19 @@ class _Signed:
 
 # The last signature made in this thread/task, for the ``result`` entry that follows it.
 _last: ContextVar[_Signed | None] = ContextVar("kvsigner_audit_last", default=None)
+# The record the caller is signing for, as it holds it (``signing_for``).
+_record: ContextVar[TxRecord | None] = ContextVar("kvsigner_audit_record", default=None)
+
+
+@contextmanager
+def signing_for(record: TxRecord) -> Iterator[None]:
+    """Signatures in this block are for ``record``, in the version the caller built the
+    transaction from: its purpose is read from it instead of being looked up again."""
+    token = _record.set(record)
+    try:
+        yield
+    finally:
+        _record.reset(token)
 
 
 class AuditedSigner:
@@ -114,10 +128,11 @@ class AuditedSigner:
                                   "durationMs": int(seconds * 1000)})
             raise
         seconds = self._clock() - started
-        metrics.vault_sign(self.audit.r, seconds, ok=True)
+        # The latency sample rides on the entry's round trip.
         self._complete({**base, "status": "signed", "r": f"0x{signature.r:064x}",
                         "s": f"0x{signature.s:064x}", "v": 27 + signature.recid,
-                        "durationMs": int(seconds * 1000)})
+                        "durationMs": int(seconds * 1000)},
+                       also=lambda pipe: metrics.queue_vault_sign(pipe, seconds, ok=True))
         _last.set(_Signed(signing_id, who))
         return signature
 
@@ -140,7 +155,11 @@ class AuditedSigner:
 
     def _who(self, account: VaultAccount) -> dict[str, str | None]:
         tx_id, purpose = context.tx_id.get(), context.purpose.get()
-        if tx_id is not None and purpose in REFINABLE and self._describe is not None:
+        held = _record.get()
+        if tx_id is not None and purpose in REFINABLE and held is not None \
+                and held.id == tx_id:
+            purpose = purpose_of(held) or purpose
+        elif tx_id is not None and purpose in REFINABLE and self._describe is not None:
             try:
                 purpose = purpose_of(self._describe(tx_id)) or purpose
             except Exception:  # only a refinement: the bound purpose stands
@@ -150,10 +169,13 @@ class AuditedSigner:
                 "keyName": account.key_name, "keyVersion": account.key_version,
                 "keyId": account.key_id, "process": self._process}
 
-    def _complete(self, entry: dict[str, object]) -> None:
+    def _complete(self, entry: dict[str, object],
+                  also: Callable[[Any], None] | None = None) -> None:
+        """Append ``entry``, a second time if the first fails. ``also`` (metrics) rides
+        only on the first attempt: a lost sample is better than one counted twice."""
         for attempt in range(COMPLETION_ATTEMPTS):
             try:
-                self.audit.append(entry)
+                self.audit.append(entry, also if attempt == 0 else None)
                 return
             except KvsignerError:
                 if attempt + 1 == COMPLETION_ATTEMPTS:
