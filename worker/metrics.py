@@ -16,7 +16,8 @@ Redis layout, all under ``kvsigner:metrics:``::
     seen:{tx id}     hash  stage -> 1: stages already observed for a record, so a stage is
                            counted once even when Celery runs a step twice
 
-Call sites are one line each: ``observing`` wraps the pipeline's change hook (stage times),
+Call sites are one line each: ``stage_sample`` rides on the pipeline's change hook (stage
+times, with the webhook publication's round trip),
 ``node_error`` sits where the pipeline, tracker and replacer handle node errors,
 ``nonce_repair`` in the reconciler, ``webhook_delivery`` where an attempt is recorded,
 ``vault_sign`` in ``worker.audit`` and ``vault_failure`` in the vault retry loop.
@@ -25,6 +26,7 @@ Call sites are one line each: ``observing`` wraps the pipeline's change hook (st
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -180,7 +182,12 @@ def recording(client: redis.Redis) -> Iterator[None]:
 
 def vault_sign(client: redis.Redis, seconds: float, ok: bool) -> None:
     """One signature through the vault took ``seconds`` and succeeded (``ok``) or not."""
-    _run(client, lambda p: _observe(p, VAULT_SIGN_SECONDS, seconds, "ok" if ok else "error"))
+    _run(client, lambda p: queue_vault_sign(p, seconds, ok))
+
+
+def queue_vault_sign(pipe: Any, seconds: float, ok: bool) -> None:
+    """``vault_sign``'s commands, queued on the caller's pipeline (which runs them)."""
+    _observe(pipe, VAULT_SIGN_SECONDS, seconds, "ok" if ok else "error")
 
 
 def vault_failure(code: str, retrying: bool) -> None:
@@ -246,10 +253,55 @@ def _stage_script(client: redis.Redis) -> Any:
     return client.register_script(_STAGE_ONCE)
 
 
-def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
-    """Observe the time from acceptance to each stage ``rec``'s history has reached, once
-    per record and stage across all processes (one round trip for the new stages; none when
-    this process has counted them all already)."""
+@dataclass(frozen=True)
+class StageSample:
+    """The stage times a record's change reached that this process has not counted yet.
+
+    ``queue(pipe)`` puts the counting script on a pipeline another round trip runs anyway
+    (by its SHA: a script queued on a redis-py pipeline costs a SCRIPT EXISTS trip first);
+    ``settle(client, outcome)`` takes what that command answered. ``record(client)`` does
+    both in a trip of its own."""
+
+    tx_id: str
+    known: frozenset[str]
+    new: frozenset[str]
+    args: tuple[Any, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [f"{PREFIX}seen:{self.tx_id}", STAGE_SECONDS.key]
+
+    def queue(self, pipe: Any) -> None:
+        pipe.evalsha(_STAGE_SHA, 2, *self.keys, *self.args)
+
+    def settle(self, client: redis.Redis, outcome: Any) -> None:
+        """Never raises: a lost sample must never fail the caller."""
+        if isinstance(outcome, redis.exceptions.NoScriptError):
+            self.record(client)  # Redis restarted or flushed its scripts: load it again
+            return
+        if isinstance(outcome, Exception):
+            log.debug("recording a metric failed: %r", outcome)
+            return
+        _counted.put(self.tx_id, self.known | self.new)
+
+    def record(self, client: redis.Redis) -> None:
+        """Never raises."""
+        try:
+            _stage_script(client)(keys=self.keys, args=list(self.args))
+        except Exception:  # a lost sample must never fail the caller, whatever went wrong
+            log.debug("recording a metric failed", exc_info=True)
+            return
+        _counted.put(self.tx_id, self.known | self.new)
+
+
+# Redis names a script by its SHA-1 (an identifier here, not a safeguard).
+_STAGE_SHA = hashlib.sha1(_STAGE_ONCE.encode(), usedforsecurity=False).hexdigest()
+
+
+def stage_sample(rec: TxRecord) -> StageSample | None:
+    """The time from acceptance to each stage ``rec``'s history has reached and this
+    process has not counted yet (None when there is none). Counted once per record and
+    stage across all processes (the script claims each first)."""
     firsts: dict[str, int] = {}
     for entry in rec.history:
         for stage, statuses in STAGES.items():
@@ -258,27 +310,19 @@ def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
     known = _counted.get(rec.id) or frozenset()
     new = [stage for stage in firsts if stage not in known]
     if not new:
-        return
+        return None
     args: list[Any] = [SEEN_TTL_SECONDS]
     for stage in new:
         # Clocks of different machines may disagree a little: never a negative time.
         seconds = max(0, firsts[stage] - rec.created_at) / 1000.0
         args += [stage, _bucket_field(STAGE_SECONDS, seconds, stage), field(stage, "sum"),
                  seconds]
-    try:
-        _stage_script(client)(
-            keys=[f"{PREFIX}seen:{rec.id}", STAGE_SECONDS.key], args=args)
-    except Exception:  # a lost sample must never fail the caller, whatever went wrong
-        log.debug("recording a metric failed", exc_info=True)
-        return
-    _counted.put(rec.id, known | frozenset(new))
+    return StageSample(rec.id, known, frozenset(new), tuple(args))
 
 
-def observing(client: redis.Redis,
-              on_change: Callable[[TxRecord], None]) -> Callable[[TxRecord], None]:
-    """``on_change`` that first observes the stage times of the changed record."""
-    def hook(rec: TxRecord) -> None:
-        stage_reached(client, rec)
-        on_change(rec)
-
-    return hook
+def stage_reached(client: redis.Redis, rec: TxRecord) -> None:
+    """``stage_sample(rec)`` recorded in a round trip of its own (none when nothing is
+    new). Never raises."""
+    sample = stage_sample(rec)
+    if sample is not None:
+        sample.record(client)

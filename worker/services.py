@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from worker import metrics
 from worker.audit import AuditedSigner, AuditLog
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
@@ -100,7 +101,7 @@ class Services:
     @cached_property
     def pipeline(self) -> Pipeline:
         return Pipeline(self.settings, self.store, self.nonces, self.node, self.signer,
-                        self.leases, self.chain_id(), on_change=self._publish_webhooks)
+                        self.leases, self.chain_id(), on_change=self._on_change)
 
     @cached_property
     def tracked(self) -> TrackedSet:
@@ -111,11 +112,13 @@ class Services:
         return ReceiptRounds(self.settings, self.store, self.node, self.tracked,
                              self.pipeline.tracker)
 
-    def _publish_webhooks(self, record: TxRecord) -> None:
+    def _on_change(self, record: TxRecord) -> None:
+        """The pipeline's hook after every record change: its stage times (metrics) and its
+        webhook events, in one round trip where both need one."""
         # Imported on use: the webhook modules build on Services (an import cycle otherwise).
         from worker.webhooks.publish import publish
 
-        publish(self, record)
+        publish(self, record, metrics.stage_sample(record))
 
     def close(self) -> None:
         closer: Any = getattr(self._signer, "close", None)

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from tests.integration.webhook_receiver import TX_SECRET, Receiver, running_receiver
+from worker import metrics
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
 from worker.settings import Secret, Settings
 from worker.store.leases import Leases
@@ -174,3 +175,50 @@ def test_with_no_target_nothing_is_stored_and_later_subscribers_get_only_later_e
     fresh = make(webhook_allow="loopback")  # another process: no memory of this record
     assert fresh.publisher.publish(rec) == 0
     assert not store.r.sismember(keys.OPEN, rec.id)  # terminal with no subscriber: closed
+
+
+def stage_count(client: redis.Redis, stage: str) -> int:
+    """How often ``stage`` was counted, over every bucket of the histogram."""
+    counts = client.hgetall(metrics.STAGE_SECONDS.key)
+    prefix = metrics.field(stage)[:-1] + ","  # '["signed",' then the bucket
+    return sum(int(n) for name, n in counts.items()  # type: ignore[union-attr]
+               if name.decode().startswith(prefix) and not name.decode().endswith('"sum"]'))
+
+
+def test_stage_metrics_ride_on_the_publication_round_trip(direct: Any) -> None:
+    store, _, make = direct
+    wh = make(webhook_allow="loopback")
+    client = store.r
+    rec = new_record(store, "", Status.SIGNED)
+    trips: list[str] = []
+    real = client.pipeline
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        trips.append("pipeline")
+        return real(*args, **kwargs)
+
+    real_command = client.execute_command
+
+    def counting_command(*args: Any, **kwargs: Any) -> Any:
+        trips.append(str(args[0]))
+        return real_command(*args, **kwargs)
+
+    client.pipeline = counting  # type: ignore[method-assign]
+    client.execute_command = counting_command  # type: ignore[method-assign]
+    sample = metrics.stage_sample(rec)
+    assert sample is not None
+    client.script_flush()  # a Redis that does not know the script yet: it is loaded
+    wh.publisher.publish(rec, sample)
+    assert stage_count(client, "signed") == 1
+    assert metrics.stage_sample(rec) is None  # counted: this process asks no more
+
+    rec, _ = store.update(rec.id, partial(TxRecord.transition, status=Status.SUBMITTED))
+    trips.clear()
+    wh.publisher.publish(rec, metrics.stage_sample(rec))
+    assert trips == ["pipeline"]  # the subscription check carried it
+    assert stage_count(client, "submitted") == 1
+    # A publication that needs no trip (nothing new) still records what rides on it.
+    rec, _ = store.update(rec.id, partial(TxRecord.transition, status=Status.MINED))
+    wh.publisher.publish(rec)
+    wh.publisher.publish(rec, metrics.stage_sample(rec))
+    assert stage_count(client, "mined") == 1

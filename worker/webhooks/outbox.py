@@ -9,6 +9,8 @@ and finds nothing left to do. Nothing is sent here; the dispatcher queues the at
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import redis
 
 from worker.domain.records import TxRecord
@@ -18,6 +20,16 @@ from worker.webhooks.deliveries import TX_TARGET, Delivery, DeliveryStore
 from worker.webhooks.dispatch import Dispatcher
 from worker.webhooks.events import event_body, events_between
 from worker.webhooks.subscriptions import Subscription, SubscriptionStore
+
+
+class Rider(Protocol):
+    """Commands that ride on a publication's round trip (``metrics.StageSample``)."""
+
+    def queue(self, pipe: Any) -> None: ...
+
+    def settle(self, client: redis.Redis, outcome: Any) -> None: ...
+
+    def record(self, client: redis.Redis) -> None: ...
 
 
 class Publisher:
@@ -33,14 +45,23 @@ class Publisher:
         # pipeline's frequent no-change calls cost no Redis round trip.
         self.seen: LruMap[str, int] = LruMap()
 
-    def publish(self, record: TxRecord) -> int:
+    def publish(self, record: TxRecord, rider: Rider | None = None) -> int:
         """Record the events of ``record``'s unpublished history entries and queue their
         first deliveries. Idempotent; returns how many deliveries this call created.
-        Raises Redis errors (the caller logs them; the sweep publishes later)."""
+        Raises Redis errors (the caller logs them; the sweep publishes later).
+
+        ``rider``: commands of the caller's (stage metrics) that ride on this call's first
+        round trip, or get one of their own when it makes none; settled either way unless
+        Redis fails first."""
         length = len(record.history)
         if (self.seen.get(record.id) or 0) >= length:
+            if rider is not None:
+                rider.record(self.r)
             return 0
-        if not record.webhook_url and not self._any_subscription(record):
+        if record.webhook_url:
+            if rider is not None:
+                rider.record(self.r)
+        elif not self._any_subscription(record, rider):
             # Nobody can receive these events, so nothing is stored. The counter need not
             # move: a subscription made later never receives events older than itself.
             self._note_seen(record.id, length)
@@ -89,7 +110,7 @@ class Publisher:
     def _note_seen(self, tx_id: str, length: int) -> None:
         self.seen.put(tx_id, max(length, self.seen.get(tx_id) or 0))
 
-    def _any_subscription(self, record: TxRecord) -> bool:
+    def _any_subscription(self, record: TxRecord, rider: Rider | None) -> bool:
         """Whether any subscription exists. The record stays open (for the sweep) while it
         is not terminal, in case one is made before its next change and that change's
         publication is missed; a terminal one without subscribers is closed."""
@@ -97,7 +118,14 @@ class Publisher:
             pipe.exists(keys.SUBS)
             if not record.status.terminal:
                 pipe.sadd(keys.OPEN, record.id)
-            found = bool(pipe.execute()[0])
+            if rider is not None:
+                rider.queue(pipe)
+            answers = pipe.execute(raise_on_error=False)
+        if rider is not None:
+            rider.settle(self.r, answers[-1])
+        if isinstance(answers[0], Exception):
+            raise answers[0]
+        found = bool(answers[0])
         if not found and record.status.terminal:
             self.r.srem(keys.OPEN, record.id)
         return found

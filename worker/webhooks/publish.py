@@ -1,6 +1,6 @@
 """``publish``: the pipeline's ``on_change`` hook for webhooks.
 
-Wire it as ``Pipeline(..., on_change=lambda rec: publish(services, rec))``. It is called
+``Services`` wires it as the pipeline's ``on_change`` (with the stage metrics). It is called
 after every record change, by every worker, possibly many times for the same change; the
 outbox turns each status change into exactly one event, and a call with nothing new costs
 no Redis round trip. It never raises into the pipeline: a failure is logged and the webhook
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from worker.domain.records import TxRecord
 from worker.webhooks import keys
+from worker.webhooks.outbox import Rider
 from worker.webhooks.runtime import webhooks_for
 
 if TYPE_CHECKING:
@@ -36,11 +37,11 @@ def open_from_creation(record: TxRecord) -> Callable[[Any], None]:
     return add
 
 
-def publish(services: Services, record: TxRecord) -> None:
+def publish(services: Services, record: TxRecord, rider: Rider | None = None) -> None:
     """Record the webhook events of ``record``'s new status changes and queue their
-    deliveries. Never raises."""
+    deliveries; ``rider`` (stage metrics) rides on the same round trip. Never raises."""
     try:
-        webhooks_for(services).publisher.publish(record)
+        webhooks_for(services).publisher.publish(record, rider)
     except Exception as exc:  # the pipeline must go on; the sweep publishes later
         log.warning("webhook events of %s not published yet (%s); the sweep retries",
                     record.id, type(exc).__name__)
