@@ -21,7 +21,7 @@ from worker.store.leases import Leases
 from worker.store.records import RecordStore
 from worker.webhooks import keys, runtime
 from worker.webhooks.events import EVENT_TYPES
-from worker.webhooks.publish import open_from_creation
+from worker.webhooks.publish import open_from_creation, publish
 from worker.webhooks.sweep import catch_up
 
 pytestmark = pytest.mark.integration
@@ -222,3 +222,20 @@ def test_stage_metrics_ride_on_the_publication_round_trip(direct: Any) -> None:
     wh.publisher.publish(rec)
     wh.publisher.publish(rec, metrics.stage_sample(rec))
     assert stage_count(client, "mined") == 1
+
+
+def test_stage_metrics_are_recorded_when_the_publication_fails(direct: Any) -> None:
+    store, _, _ = direct
+    rec = new_record(store, "", Status.SIGNED)
+
+    class Broken:
+        def publish(self, record: TxRecord, rider: Any = None) -> int:
+            raise redis.ConnectionError("down")
+
+    class Owner:  # the two things ``publish`` uses of ``Services``
+        redis = store.r
+
+    owner = Owner()
+    runtime.use(owner, type("Parts", (), {"publisher": Broken()})())  # type: ignore[arg-type]
+    publish(owner, rec, metrics.stage_sample(rec))  # type: ignore[arg-type]
+    assert stage_count(store.r, "signed") == 1

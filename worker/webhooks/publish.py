@@ -45,3 +45,7 @@ def publish(services: Services, record: TxRecord, rider: Rider | None = None) ->
     except Exception as exc:  # the pipeline must go on; the sweep publishes later
         log.warning("webhook events of %s not published yet (%s); the sweep retries",
                     record.id, type(exc).__name__)
+        if rider is not None:
+            # It may not have ridden; recording it again is harmless (each stage of a
+            # record is claimed once in Redis) and never raises.
+            rider.record(services.redis)
