@@ -173,15 +173,23 @@ def command_calls(client: redis.Redis, command: str) -> int:
     return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
 
 
+OTHER = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
+
+
+def saved(store: RecordStore, mine: int, theirs: int) -> tuple[list[TxRecord], list[TxRecord]]:
+    """``mine`` new records of SENDER and ``theirs`` of OTHER, saved."""
+    recs = ([record() for _ in range(mine)],
+            [TxRecord(id=new_id(), request=TxRequest(sender=OTHER, to=OTHER), chain_id=1)
+             for _ in range(theirs)])
+    for rec in recs[0] + recs[1]:
+        store.create(rec)
+    return recs
+
+
 def test_active_records_are_read_in_batches_and_filtered_before_parsing(
         redis_url: str) -> None:
     store = store_for(redis_url)
-    other = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
-    mine = [record() for _ in range(7)]
-    theirs = [TxRecord(id=new_id(), request=TxRequest(sender=other, to=other), chain_id=1)
-              for _ in range(5)]
-    for rec in mine + theirs:
-        store.create(rec)
+    mine, theirs = saved(store, 7, 5)
     store.update(mine[0].id, lambda r: r.fail("internal_error", "test"))  # leaves active
     store.r.delete(store.key(mine[1].id))  # vanished, still named in the active set
     live_mine = {rec.id for rec in mine[2:]}
@@ -202,12 +210,7 @@ def test_active_records_are_read_in_batches_and_filtered_before_parsing(
 
 def test_listings_with_both_filters_walk_the_smaller_index(redis_url: str) -> None:
     store = store_for(redis_url)
-    other = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
-    mine = [record() for _ in range(30)]
-    theirs = [TxRecord(id=new_id(), request=TxRequest(sender=other, to=other), chain_id=1)
-              for _ in range(5)]
-    for rec in mine + theirs:
-        store.create(rec)
+    mine, theirs = saved(store, 30, 5)
     for rec in mine[:3] + theirs[:1]:
         store.update(rec.id, lambda r: r.transition(Status.SIGNED))
 
@@ -240,7 +243,7 @@ def test_listings_with_both_filters_walk_the_smaller_index(redis_url: str) -> No
     assert len(set(read)) <= 4
     # ...and the sender index (5) for the queued ones among 31.
     read.clear()
-    assert walk(other, "queued", 3) == newest_first(theirs[1:])
+    assert walk(OTHER, "queued", 3) == newest_first(theirs[1:])
     assert len(set(read)) <= 5
     assert walk(SENDER, "queued", 10) == newest_first(mine[3:])
     assert walk(SENDER, "failed", 10) == []
