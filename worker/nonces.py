@@ -7,9 +7,10 @@ State per (chain, sender), under ``kvsigner:nonce:{chain}:{sender}``:
 ``...:free``   a sorted set of nonces that were handed out and then released unused (the
                score is when), reused lowest first
 
-The safety rule: a nonce is written onto its record in the same Redis transaction that
+The safety rule: a nonce is written onto its record in the same atomic Redis script that
 advances ``next`` (or takes it from ``free``), while holding the sender's lock, and that
-transaction only commits if the lock still holds this worker's token. A crash between any
+script writes nothing unless the lock still holds this worker's token (and the record is
+still the version the nonce was chosen for: the record store's compare-and-set). A crash between any
 two steps therefore either leaves the nonce unassigned or assigned to exactly one record;
 there is no free-standing counter that can run ahead of the records, and a retried task
 finds the nonce already on its record and reuses it.
@@ -29,7 +30,50 @@ from redis.lock import Lock
 
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord
-from worker.store.records import PREFIX, RecordStore
+from worker.store.records import (
+    PREFIX,
+    RECORD_ARGS,
+    RECORD_KEYS,
+    RecordStore,
+    ScriptRefused,
+    WriteWith,
+    record_script,
+)
+
+# The nonce's write with the record's, fenced by the sender's lock. KEYS after the record's:
+# the lock, the nonce state, the free set. ARGV after the record's: the lock's token, the new
+# ``next`` and ``synced_at`` ('' when the record took no new nonce), the reused free nonce
+# ('' for none), then free nonces to forget.
+_ASSIGN = record_script(f"""
+local k, a = {RECORD_KEYS}, {RECORD_ARGS}
+if redis.call('GET', KEYS[k + 1]) ~= ARGV[a + 1] then return {{-1}} end
+local done = compare_and_set(KEYS, ARGV)
+if done[1] ~= 1 then return done end
+if ARGV[a + 2] ~= '' then
+  redis.call('HSET', KEYS[k + 2], 'next', ARGV[a + 2], 'synced_at', ARGV[a + 3])
+end
+if ARGV[a + 4] ~= '' then redis.call('ZREM', KEYS[k + 3], ARGV[a + 4]) end
+for i = a + 5, #ARGV do redis.call('ZREM', KEYS[k + 3], ARGV[i]) end
+return done
+""")
+
+# A nonce handed back with the record's write that clears it, fenced by the lock. KEYS
+# after the record's: the lock, the nonce state, the free set. ARGV after the record's: the
+# token, the nonce, the time. The newest nonce steps ``next`` back; any other joins the free
+# set (the score: since when).
+_RELEASE = record_script(f"""
+local k, a = {RECORD_KEYS}, {RECORD_ARGS}
+if redis.call('GET', KEYS[k + 1]) ~= ARGV[a + 1] then return {{-1}} end
+local done = compare_and_set(KEYS, ARGV)
+if done[1] ~= 1 then return done end
+local nonce = tonumber(ARGV[a + 2])
+if tonumber(redis.call('HGET', KEYS[k + 2], 'next')) == nonce + 1 then
+  redis.call('HSET', KEYS[k + 2], 'next', ARGV[a + 2])
+else
+  redis.call('ZADD', KEYS[k + 3], ARGV[a + 3], ARGV[a + 2])
+end
+return done
+""")
 
 #: Waits between looks at a busy sender lock: doubling from the first to the longest.
 LOCK_FIRST_WAIT = 0.002
@@ -57,6 +101,8 @@ class NonceManager:
         self.lock_seconds = lock_seconds
         self.resync_seconds = resync_seconds
         self.lock_wait_seconds = lock_wait_seconds
+        self._assign = client.register_script(_ASSIGN)
+        self._release = client.register_script(_RELEASE)
 
     @staticmethod
     def state_key(chain_id: int, sender: str) -> str:
@@ -88,15 +134,6 @@ class NonceManager:
             # Expired: another worker may own it now; our commit was fenced anyway.
             with contextlib.suppress(redis.exceptions.LockError):
                 lock.release()
-
-    def _fence(self, lock: Lock, sender: str) -> Callable[[Any], None]:
-        token = lock.local.token
-
-        def check(pipe: Any) -> None:
-            current = pipe.get(lock.name)
-            if current is None or current != token:
-                raise LockLost(sender)
-        return check
 
     def assign(self, tx_id: str, chain_id: int,
                prepare: Callable[[TxRecord], None] | None = None,
@@ -142,17 +179,13 @@ class NonceManager:
                     if prepare is not None:
                         prepare(r)
 
-            def also(pipe: Any, r: TxRecord) -> None:
-                if r.nonce == chosen:
-                    pipe.hset(key, mapping={"next": new_next, "synced_at": synced_at})
-                    if reusable:
-                        pipe.zrem(free_key, chosen)
-                if stale_free:
-                    pipe.zrem(free_key, *stale_free)
+            def also(r: TxRecord) -> tuple[list[str], list[Any]]:
+                took = r.nonce == chosen
+                return [lock.name, key, free_key], [
+                    lock.local.token, new_next if took else "", synced_at if took else "",
+                    chosen if took and reusable else "", *stale_free]
 
-            rec, _ = self.store.update(tx_id, change, watch=(lock.name,),
-                                       precheck=self._fence(lock, sender), also=also)
-            return rec
+            return self._write(tx_id, change, WriteWith(self._assign, also), sender)
 
     def release(self, tx_id: str, chain_id: int) -> bool:
         """Hand the record's nonce back for reuse and clear it from the record, atomically.
@@ -167,8 +200,6 @@ class NonceManager:
         key = self.state_key(chain_id, sender)
         free_key = key + ":free"
         with self.locked(chain_id, sender) as lock:
-            state = self.r.hgetall(key)
-            next_nonce = int(state[b"next"]) if b"next" in state else None
             released: dict[str, int] = {}
 
             def change(r: TxRecord) -> None:
@@ -177,18 +208,22 @@ class NonceManager:
                     released["nonce"] = r.nonce
                     r.nonce = None
 
-            def also(pipe: Any, r: TxRecord) -> None:
-                nonce = released.get("nonce")
-                if nonce is None:
-                    return
-                if next_nonce is not None and nonce == next_nonce - 1:
-                    pipe.hset(key, "next", nonce)  # the newest nonce: simply step back
-                else:
-                    pipe.zadd(free_key, {str(nonce): time.time()})  # score: since when
+            def also(r: TxRecord) -> tuple[list[str], list[Any]]:
+                return [lock.name, key, free_key], [lock.local.token, released["nonce"],
+                                                     time.time()]
 
-            self.store.update(tx_id, change, watch=(lock.name, key),
-                              precheck=self._fence(lock, sender), also=also)
+            self._write(tx_id, change, WriteWith(self._release, also), sender)
             return "nonce" in released
+
+    def _write(self, tx_id: str, change: Callable[[TxRecord], None], write_with: WriteWith,
+               sender: str) -> TxRecord:
+        """The record's update through a lock-fenced script; ``LockLost`` when the lock is
+        no longer ours (nothing was written)."""
+        try:
+            rec, _ = self.store.update(tx_id, change, write_with)
+        except ScriptRefused:
+            raise LockLost(sender) from None
+        return rec
 
     def force_resync(self, chain_id: int, sender: str) -> None:
         """Make the next assignment compare with the node's pending count first."""

@@ -4,6 +4,7 @@ release without gaps, and fencing when the lock is lost."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import redis
@@ -91,6 +92,23 @@ def test_lost_lock_writes_nothing(redis_url: str) -> None:
     assert store.require(tx).nonce is None
     assert nonces.next_nonce(CHAIN, SENDER) is None
 
+
+def test_a_release_after_the_lock_was_lost_hands_nothing_back(redis_url: str) -> None:
+    nonces, store = make(redis_url)
+    tx = new_record(store)
+    nonces.assign(tx, CHAIN)
+    client = redis.Redis.from_url(redis_url)
+    real = store.update
+
+    def stealing_first(*args: Any, **kwargs: Any) -> Any:
+        client.set(nonces.lock_key(CHAIN, SENDER), b"someone-else")
+        return real(*args, **kwargs)
+
+    store.update = stealing_first  # type: ignore[method-assign]
+    with pytest.raises(LockLost):
+        nonces.release(tx, CHAIN)
+    assert store.require(tx).nonce == 0
+    assert nonces.next_nonce(CHAIN, SENDER) == 1
 
 
 def test_a_busy_lock_is_waited_for_then_refused_without_assigning(redis_url: str) -> None:

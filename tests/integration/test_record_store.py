@@ -10,7 +10,16 @@ import redis
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
-from worker.store.records import RecordNotFound, RecordStore, body_fingerprint
+from worker.store.records import (
+    RECORD_ARGS,
+    RECORD_KEYS,
+    RecordNotFound,
+    RecordStore,
+    ScriptRefused,
+    WriteWith,
+    body_fingerprint,
+    record_script,
+)
 
 SENDER = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
 
@@ -144,9 +153,14 @@ def test_an_update_moves_the_indexes_with_the_status(redis_url: str) -> None:
     store.update(rec.id, lambda r: r.transition(Status.SIGNED))
     assert [s for s, present in indexed().items() if present] == ["signed"]
     assert store.r.sismember("kvsigner:active", rec.id)
-    # The WATCH/MULTI form (extra keys in the same transaction) keeps them the same way.
-    store.update(rec.id, lambda r: r.transition(Status.SUBMITTED),
-                 also=lambda pipe, r: pipe.set("kvsigner:test:also", r.status.value))
+    # A caller's script (other keys in the same atomic write) keeps them the same way.
+    script = store.r.register_script(record_script(f"""
+local done = compare_and_set(KEYS, ARGV)
+if done[1] == 1 then redis.call('SET', KEYS[{RECORD_KEYS + 1}], ARGV[{RECORD_ARGS + 1}]) end
+return done
+"""))
+    also = WriteWith(script, lambda r: (["kvsigner:test:also"], [r.status.value]))
+    store.update(rec.id, lambda r: r.transition(Status.SUBMITTED), also)
     assert [s for s, present in indexed().items() if present] == ["submitted"]
     assert store.r.get("kvsigner:test:also") == b"submitted"
     assert store.r.ttl(store.key(rec.id)) == -1
@@ -154,6 +168,28 @@ def test_an_update_moves_the_indexes_with_the_status(redis_url: str) -> None:
     assert [s for s, present in indexed().items() if present] == ["failed"]
     assert not store.r.sismember("kvsigner:active", rec.id)
     assert 0 < store.r.ttl(store.key(rec.id)) <= store.ttl
+
+
+def test_a_script_that_refuses_writes_nothing_and_says_so(redis_url: str) -> None:
+    store = store_for(redis_url)
+    rec = record()
+    store.create(rec)
+    refuse = WriteWith(store.r.register_script(record_script("return {-7}")),
+                       lambda r: ([], []))
+    with pytest.raises(ScriptRefused) as refused:
+        store.update(rec.id, lambda r: r.transition(Status.SIGNED), refuse)
+    assert refused.value.code == -7
+    assert store.require(rec.id).status == Status.QUEUED
+    # A stale memo meets the stored record first: the change is made again on it.
+    other = store_for(redis_url)
+    other.update(rec.id, lambda r: r.transition(Status.SIGNED))
+    touched = WriteWith(store.r.register_script(record_script(
+        "local done = compare_and_set(KEYS, ARGV)\n"
+        "if done[1] == 1 then redis.call('INCR', KEYS[5]) end\nreturn done\n")),
+        lambda r: (["kvsigner:test:writes"], []))
+    store.update(rec.id, lambda r: r.transition(Status.SUBMITTED), touched)
+    assert store.require(rec.id).status == Status.SUBMITTED
+    assert store.r.get("kvsigner:test:writes") == b"1"
 
 
 def test_an_update_of_a_vanished_record_says_so(redis_url: str) -> None:

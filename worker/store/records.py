@@ -10,9 +10,10 @@ Keys (all under ``kvsigner:``):
 ``active``                  ids that are not terminal yet (for the sweeper and reconciler)
 
 Every write goes through ``create`` (a MULTI transaction) or ``update`` (one compare-and-set
-script that writes the record, its status index and the active set; queued inside MULTI when
-other keys must change with it), so a record, its indexes and its idempotency key never
-disagree, and two workers updating one record cannot lose each other's write.
+script that writes the record, its status index and the active set; a caller that must
+change other keys with it passes a script built on the same write, ``record_script``), so a
+record, its indexes and its idempotency key never disagree, and two workers updating one
+record cannot lose each other's write.
 
 Each store remembers the text of the records it last read or wrote (a bounded memo): an
 update first offers that text to the compare-and-set script instead of reading the record,
@@ -40,30 +41,65 @@ from worker.store.text import as_text
 PREFIX = "kvsigner:"
 T = TypeVar("T")
 
-# KEYS: the record, its old status index, its new status index, the active set.
-# ARGV: the text the caller changed, the new text, seconds to live (0: none), the record's
+# The write of one record, as a Lua function every record-writing script starts with.
+# keys: the record, its old status index, its new status index, the active set.
+# argv: the text the caller changed, the new text, seconds to live (0: none), the record's
 # index member, its id, 1 when the new status is terminal.
 # Returns {1} when written, {0, current} when the stored text was another, {} when missing.
-_COMPARE_AND_SET = """
-local current = redis.call('GET', KEYS[1])
-if not current then return {} end
-if current ~= ARGV[1] then return {0, current} end
-if ARGV[3] ~= '0' then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-else
-  redis.call('SET', KEYS[1], ARGV[2])
+_COMPARE_AND_SET_FUNCTION = """
+local function compare_and_set(keys, argv)
+  local current = redis.call('GET', keys[1])
+  if not current then return {} end
+  if current ~= argv[1] then return {0, current} end
+  if argv[3] ~= '0' then
+    redis.call('SET', keys[1], argv[2], 'EX', argv[3])
+  else
+    redis.call('SET', keys[1], argv[2])
+  end
+  if keys[2] ~= keys[3] then
+    redis.call('ZREM', keys[2], argv[4])
+    redis.call('ZADD', keys[3], 0, argv[4])
+  end
+  if argv[6] == '1' then
+    redis.call('SREM', keys[4], argv[5])
+  else
+    redis.call('SADD', keys[4], argv[5])
+  end
+  return {1}
 end
-if KEYS[2] ~= KEYS[3] then
-  redis.call('ZREM', KEYS[2], ARGV[4])
-  redis.call('ZADD', KEYS[3], 0, ARGV[4])
-end
-if ARGV[6] == '1' then
-  redis.call('SREM', KEYS[4], ARGV[5])
-else
-  redis.call('SADD', KEYS[4], ARGV[5])
-end
-return {1}
 """
+#: Arguments of ``compare_and_set``; a script's own keys and arguments follow them.
+RECORD_KEYS, RECORD_ARGS = 4, 6
+
+
+def record_script(body: str) -> str:
+    """A script that writes a record and more, atomically: ``body`` runs with
+    ``compare_and_set(keys, argv)`` defined and the record's own keys and arguments first in
+    KEYS and ARGV (``RECORD_KEYS``, ``RECORD_ARGS``); its own follow. It must return what
+    ``compare_and_set`` returned, or ``{code}`` with a negative code of its own (see
+    ``RecordStore.update``)."""
+    return _COMPARE_AND_SET_FUNCTION + body
+
+
+_COMPARE_AND_SET = record_script("return compare_and_set(KEYS, ARGV)\n")
+
+
+@dataclass(frozen=True)
+class WriteWith:
+    """For ``RecordStore.update``: write through ``script`` (made by ``record_script``)
+    with ``also(record)``'s keys and arguments appended to the record's (asked once the
+    change is made, so they may depend on it)."""
+
+    script: Any
+    also: Callable[[TxRecord], tuple[Sequence[str], Sequence[Any]]]
+
+
+class ScriptRefused(Exception):
+    """A record script answered with its own negative ``code`` and wrote nothing."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"record script refused the write (code {code})")
+        self.code = code
 
 
 def body_fingerprint(body: Any) -> str:
@@ -173,56 +209,18 @@ class RecordStore:
         return rec
 
     # --- update -------------------------------------------------------------------------
-    def update(self, tx_id: str, change: Callable[[TxRecord], T], *,
-               watch: Sequence[str] = (), precheck: Callable[[Any], None] | None = None,
-               also: Callable[[Any, TxRecord], None] | None = None) -> tuple[TxRecord, T]:
+    def update(self, tx_id: str, change: Callable[[TxRecord], T],
+               write_with: WriteWith | None = None) -> tuple[TxRecord, T]:
         """Apply ``change`` to the current record atomically and return it with ``change``'s
         result. ``change`` may run more than once (on a concurrent write) and must only
         mutate the record it is given. Raises ``RecordNotFound``.
 
-        For callers that must write other keys in the same transaction (the nonce
-        allocator): ``watch`` adds keys to WATCH, ``precheck(pipe)`` runs after WATCH and may
-        raise to abort (e.g. a lock no longer ours), and ``also(pipe, record)`` queues extra
-        commands inside MULTI. With ``also`` the transaction runs even if the record is
-        unchanged.
+        It changes the text this store last saw (the memo, else a read) and writes it only
+        if that is still the stored one; otherwise it changes the stored one. A change that
+        leaves the record as it is writes nothing. ``write_with``: a script that writes
+        other keys in the same atomic step (the nonce allocator); its own refusal raises
+        ``ScriptRefused``.
         """
-        if not watch and precheck is None and also is None:
-            return self._compare_and_set(tx_id, change)
-        key = self.key(tx_id)
-        with self.r.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key, *watch)
-                    if precheck is not None:
-                        precheck(pipe)
-                    raw = pipe.get(key)
-                    if raw is None:
-                        raise RecordNotFound(tx_id)
-                    rec = TxRecord.from_json_dict(json.loads(raw))
-                    previous = rec.status
-                    result = change(rec)
-                    # The stored form is the only one that matters, and it is written by
-                    # this same serialisation: equal text means nothing changed (text that
-                    # differs only in form costs one needless write, never a lost change).
-                    text = json.dumps(rec.to_json_dict())
-                    if also is None and text == as_text(raw):
-                        pipe.unwatch()
-                        return rec, result
-                    pipe.multi()
-                    # The script every update writes with; under WATCH its comparison holds.
-                    self._replace(rec, previous, as_text(raw), text, client=pipe)
-                    if also is not None:
-                        also(pipe, rec)
-                    pipe.execute()
-                    self._texts.put(tx_id, text)
-                    return rec, result
-                except redis.WatchError:
-                    continue
-
-    def _compare_and_set(self, tx_id: str, change: Callable[[TxRecord], T]
-                         ) -> tuple[TxRecord, T]:
-        """``update`` without WATCH: change the text last seen (the memo, else a read) and
-        write it only if it is still the stored one; otherwise change the stored one."""
         text = self._texts.get(tx_id)
         fresh = text is None
         if text is None:
@@ -238,6 +236,9 @@ class RecordStore:
                 # The memo may be out of date: only the stored record's verdict counts.
                 text, fresh = self._read_text(tx_id), True
                 continue
+            # The stored form is the only one that matters, and it is written by this same
+            # serialisation: equal text means nothing changed (text that differs only in
+            # form costs one needless write, never a lost change).
             new_text = json.dumps(rec.to_json_dict())
             if new_text == text:
                 if fresh:
@@ -245,12 +246,15 @@ class RecordStore:
                 # Nothing to write for the memo's version; the stored one may be newer.
                 text, fresh = self._read_text(tx_id), True
                 continue
-            answer = self._replace(rec, previous, text, new_text)
+            answer = self._replace(rec, previous, text, new_text, write_with)
             if not answer:
                 raise RecordNotFound(tx_id)
-            if int(answer[0]) == 1:
+            code = int(answer[0])
+            if code == 1:
                 self._texts.put(tx_id, new_text)
                 return rec, result
+            if code < 0:
+                raise ScriptRefused(code)
             text, fresh = as_text(answer[1]), True  # another write came first: change that
             self._texts.put(tx_id, text)
 
@@ -261,17 +265,19 @@ class RecordStore:
         return as_text(raw)
 
     def _replace(self, rec: TxRecord, previous: Status, old_text: str, new_text: str,
-                 client: Any = None) -> Any:
-        """Run the compare-and-set script: ``rec`` (now ``new_text``) replaces ``old_text``,
-        and its status index and active-set membership follow from ``previous``. With
-        ``client`` (a pipeline) the call is queued there."""
+                 write_with: WriteWith | None) -> Any:
+        """Run the compare-and-set script (or ``write_with``'s): ``rec`` (now ``new_text``)
+        replaces ``old_text``, and its status index and active-set membership follow from
+        ``previous``."""
         terminal = rec.status.terminal
-        return self._cas(
-            keys=[self.key(rec.id), f"{PREFIX}idx:status:{previous}",
-                  f"{PREFIX}idx:status:{rec.status}", f"{PREFIX}active"],
-            args=[old_text, new_text, self.ttl if terminal else 0, _member(rec), rec.id,
-                  1 if terminal else 0],
-            client=client)
+        keys: list[Any] = [self.key(rec.id), f"{PREFIX}idx:status:{previous}",
+                           f"{PREFIX}idx:status:{rec.status}", f"{PREFIX}active"]
+        args: list[Any] = [old_text, new_text, self.ttl if terminal else 0, _member(rec),
+                           rec.id, 1 if terminal else 0]
+        if write_with is None:
+            return self._cas(keys=keys, args=args)
+        more_keys, more_args = write_with.also(rec)
+        return write_with.script(keys=keys + list(more_keys), args=args + list(more_args))
 
     def _write_new(self, pipe: Any, rec: TxRecord) -> None:
         """Queue a new record and its index entries."""
