@@ -18,18 +18,19 @@ finds the nonce already on its record and reuses it.
 
 from __future__ import annotations
 
-import contextlib
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from redis.lock import Lock
 
 from worker.domain.errors import KvsignerError
 from worker.domain.records import TxRecord
+from worker.store.leases import RELEASE_IF_OURS
 from worker.store.records import (
     PREFIX,
     RECORD_ARGS,
@@ -40,7 +41,8 @@ from worker.store.records import (
     record_script,
 )
 
-# The nonce's write with the record's, fenced by the sender's lock. KEYS after the record's:
+# The nonce's write with the record's, fenced by the sender's lock, which it then releases
+# (the assignment's last step under it). KEYS after the record's:
 # the lock, the nonce state, the free set. ARGV after the record's: the lock's token, the new
 # ``next`` and ``synced_at`` ('' when the record took no new nonce), the reused free nonce
 # ('' for none), then free nonces to forget.
@@ -54,10 +56,12 @@ if ARGV[a + 2] ~= '' then
 end
 if ARGV[a + 4] ~= '' then redis.call('ZREM', KEYS[k + 3], ARGV[a + 4]) end
 for i = a + 5, #ARGV do redis.call('ZREM', KEYS[k + 3], ARGV[i]) end
+redis.call('DEL', KEYS[k + 1])
 return done
 """)
 
-# A nonce handed back with the record's write that clears it, fenced by the lock. KEYS
+# A nonce handed back with the record's write that clears it, fenced by the lock, which it
+# then releases. KEYS
 # after the record's: the lock, the nonce state, the free set. ARGV after the record's: the
 # token, the nonce, the time. The newest nonce steps ``next`` back; any other joins the free
 # set (the score: since when).
@@ -72,12 +76,25 @@ if tonumber(redis.call('HGET', KEYS[k + 2], 'next')) == nonce + 1 then
 else
   redis.call('ZADD', KEYS[k + 3], ARGV[a + 3], ARGV[a + 2])
 end
+redis.call('DEL', KEYS[k + 1])
 return done
 """)
 
 #: Waits between looks at a busy sender lock: doubling from the first to the longest.
 LOCK_FIRST_WAIT = 0.002
 LOCK_MAX_WAIT = 0.025
+
+
+@dataclass
+class SenderLock:
+    """A sender lock this worker holds: its key and its token. ``reads``: the answers of
+    the reads made in the same atomic step as the lock was taken. ``released``: a script
+    already released it (the lock is not released again)."""
+
+    name: str
+    token: str
+    reads: list[Any] = field(default_factory=list)
+    released: bool = False
 
 
 class LockLost(KvsignerError):
@@ -103,6 +120,7 @@ class NonceManager:
         self.lock_wait_seconds = lock_wait_seconds
         self._assign = client.register_script(_ASSIGN)
         self._release = client.register_script(_RELEASE)
+        self._unlock = client.register_script(RELEASE_IF_OURS)
 
     @staticmethod
     def state_key(chain_id: int, sender: str) -> str:
@@ -113,16 +131,21 @@ class NonceManager:
         return f"{PREFIX}lock:nonce:{chain_id}:{sender}"
 
     @contextmanager
-    def locked(self, chain_id: int, sender: str) -> Iterator[Lock]:
-        """Hold the sender's lock (owner token, expiry ``lock_seconds``)."""
-        lock = self.r.lock(self.lock_key(chain_id, sender), timeout=self.lock_seconds,
-                           thread_local=False)
+    def locked(self, chain_id: int, sender: str,
+               reads: Callable[[Any], None] | None = None) -> Iterator[SenderLock]:
+        """Hold the sender's lock (a token of ours, expiry ``lock_seconds``). ``reads(pipe)``
+        queues reads that run in the same atomic step as the lock is taken (their answers
+        in ``SenderLock.reads``): the state the lock guards, read with no round trip of its
+        own. Raises ``KvsignerError('node_unavailable')`` (retryable) after
+        ``lock_wait_seconds`` of waiting."""
+        lock = SenderLock(self.lock_key(chain_id, sender), secrets.token_hex(16))
+        expiry_ms = max(1, int(self.lock_seconds * 1000))
         deadline = time.monotonic() + self.lock_wait_seconds
         # The lock is held for a few Redis round trips only, so a waiter first looks again
         # soon; under contention (many threads, one sender) the waits grow, so that waiting
         # does not cost the CPU the lock holders need.
         wait = LOCK_FIRST_WAIT
-        while not lock.acquire(blocking=False):
+        while not self._take(lock, expiry_ms, reads):
             if time.monotonic() >= deadline:
                 raise KvsignerError("node_unavailable", f"timed out waiting for the nonce "
                                     f"lock of {sender}", retryable=True)
@@ -131,9 +154,21 @@ class NonceManager:
         try:
             yield lock
         finally:
-            # Expired: another worker may own it now; our commit was fenced anyway.
-            with contextlib.suppress(redis.exceptions.LockError):
-                lock.release()
+            if not lock.released:
+                # Only if still ours: after its expiry another worker may hold it, and our
+                # writes were fenced anyway.
+                self._unlock(keys=[lock.name], args=[lock.token])
+
+    def _take(self, lock: SenderLock, expiry_ms: int,
+              reads: Callable[[Any], None] | None) -> bool:
+        if reads is None:
+            return bool(self.r.set(lock.name, lock.token, nx=True, px=expiry_ms))
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.set(lock.name, lock.token, nx=True, px=expiry_ms)
+            reads(pipe)
+            answers = pipe.execute()
+        lock.reads = list(answers[1:])
+        return bool(answers[0])
 
     def assign(self, tx_id: str, chain_id: int,
                prepare: Callable[[TxRecord], None] | None = None,
@@ -152,11 +187,12 @@ class NonceManager:
         sender = rec.sender
         key = self.state_key(chain_id, sender)
         free_key = key + ":free"
-        with self.locked(chain_id, sender) as lock:
-            with self.r.pipeline(transaction=False) as pipe:  # one round trip under the lock
-                pipe.hgetall(key)
-                pipe.zrange(free_key, 0, -1)
-                state, free_members = pipe.execute()
+        def reads(pipe: Any) -> None:
+            pipe.hgetall(key)
+            pipe.zrange(free_key, 0, -1)
+
+        with self.locked(chain_id, sender, reads) as lock:
+            state, free_members = lock.reads
             next_nonce = int(state[b"next"]) if b"next" in state else None
             synced_at = float(state[b"synced_at"]) if b"synced_at" in state else 0.0
             now = time.time()
@@ -182,10 +218,10 @@ class NonceManager:
             def also(r: TxRecord) -> tuple[list[str], list[Any]]:
                 took = r.nonce == chosen
                 return [lock.name, key, free_key], [
-                    lock.local.token, new_next if took else "", synced_at if took else "",
+                    lock.token, new_next if took else "", synced_at if took else "",
                     chosen if took and reusable else "", *stale_free]
 
-            return self._write(tx_id, change, WriteWith(self._assign, also), sender)
+            return self._write(tx_id, change, WriteWith(self._assign, also), lock, sender)
 
     def release(self, tx_id: str, chain_id: int) -> bool:
         """Hand the record's nonce back for reuse and clear it from the record, atomically.
@@ -209,20 +245,20 @@ class NonceManager:
                     r.nonce = None
 
             def also(r: TxRecord) -> tuple[list[str], list[Any]]:
-                return [lock.name, key, free_key], [lock.local.token, released["nonce"],
-                                                     time.time()]
+                return [lock.name, key, free_key], [lock.token, released["nonce"], time.time()]
 
-            self._write(tx_id, change, WriteWith(self._release, also), sender)
+            self._write(tx_id, change, WriteWith(self._release, also), lock, sender)
             return "nonce" in released
 
     def _write(self, tx_id: str, change: Callable[[TxRecord], None], write_with: WriteWith,
-               sender: str) -> TxRecord:
-        """The record's update through a lock-fenced script; ``LockLost`` when the lock is
-        no longer ours (nothing was written)."""
+               lock: SenderLock, sender: str) -> TxRecord:
+        """The record's update through a lock-fenced script that releases the lock when it
+        writes; ``LockLost`` when the lock is no longer ours (nothing was written)."""
         try:
             rec, _ = self.store.update(tx_id, change, write_with)
         except ScriptRefused:
             raise LockLost(sender) from None
+        lock.released = write_with.written
         return rec
 
     def force_resync(self, chain_id: int, sender: str) -> None:

@@ -127,7 +127,7 @@ def reconcile_sender(services: Services, chain_id: int, sender: str) -> Repair:
         with r.pipeline() as pipe:
             # Commit only while the lock is still ours (a slow pass may outlive it).
             pipe.watch(lock.name)
-            if pipe.get(lock.name) != lock.local.token:
+            if pipe.get(lock.name) != lock.token.encode():
                 raise LockLost(sender)
             pipe.multi()
             pipe.hset(key, mapping={"next": next_nonce, "synced_at": time.time()})

@@ -49,6 +49,34 @@ def test_a_record_keeps_its_nonce_when_assigned_again(redis_url: str) -> None:
     assert nonces.next_nonce(CHAIN, SENDER) == 1
 
 
+def test_the_write_releases_the_lock_and_a_write_that_did_not_happen_leaves_it_to_the_end(
+        redis_url: str) -> None:
+    nonces, store = make(redis_url)
+    unlocks: list[Any] = []
+    real_unlock = nonces._unlock
+
+    def counting(**kwargs: Any) -> Any:
+        unlocks.append(kwargs)
+        return real_unlock(**kwargs)
+
+    nonces._unlock = counting  # type: ignore[method-assign]
+    tx = new_record(store)
+    assert nonces.assign(tx, CHAIN).nonce == 0
+    assert unlocks == []  # the assignment's script released it: no round trip of its own
+    assert not store.r.exists(nonces.lock_key(CHAIN, SENDER))
+    nonces.release(tx, CHAIN)
+    assert unlocks == [] and not store.r.exists(nonces.lock_key(CHAIN, SENDER))
+
+    # Another process gave the record a nonce after this caller read it: nothing is written
+    # (the stored record keeps its nonce, the state its ``next``), and the lock is released.
+    stale = store.require(tx)
+    other, _ = make(redis_url)
+    other.assign(tx, CHAIN)
+    assert nonces.assign(tx, CHAIN, current=stale).nonce == 0
+    assert nonces.next_nonce(CHAIN, SENDER) == 1
+    assert len(unlocks) == 1 and not store.r.exists(nonces.lock_key(CHAIN, SENDER))
+
+
 def test_node_pending_count_wins_when_ahead(redis_url: str) -> None:
     nonces, store = make(redis_url, pending=0, resync_seconds=0)
     assert nonces.assign(new_record(store), CHAIN).nonce == 0

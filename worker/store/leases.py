@@ -10,8 +10,9 @@ import redis
 
 from worker.store.records import PREFIX
 
-# Delete the lease only if it is still ours (it may have expired and been taken over).
-_RELEASE = """
+#: Delete KEYS[1] only if it still holds ARGV[1], our token (it may have expired and been
+#: taken over): the release of a lease or lock.
+RELEASE_IF_OURS = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
 end
@@ -22,7 +23,7 @@ return 0
 class Leases:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
-        self._release = client.register_script(_RELEASE)
+        self._release = client.register_script(RELEASE_IF_OURS)
 
     @contextmanager
     def hold(self, name: str, seconds: float) -> Iterator[bool]:

@@ -84,14 +84,16 @@ def record_script(body: str) -> str:
 _COMPARE_AND_SET = record_script("return compare_and_set(KEYS, ARGV)\n")
 
 
-@dataclass(frozen=True)
+@dataclass
 class WriteWith:
     """For ``RecordStore.update``: write through ``script`` (made by ``record_script``)
     with ``also(record)``'s keys and arguments appended to the record's (asked once the
-    change is made, so they may depend on it)."""
+    change is made, so they may depend on it). ``written`` is set once the script wrote
+    (an update that changes nothing runs no script)."""
 
     script: Any
     also: Callable[[TxRecord], tuple[Sequence[str], Sequence[Any]]]
+    written: bool = False
 
 
 class ScriptRefused(Exception):
@@ -252,6 +254,8 @@ class RecordStore:
             code = int(answer[0])
             if code == 1:
                 self._texts.put(tx_id, new_text)
+                if write_with is not None:
+                    write_with.written = True
                 return rec, result
             if code < 0:
                 raise ScriptRefused(code)
