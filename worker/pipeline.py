@@ -69,10 +69,12 @@ class Pipeline:
     def process(self, tx_id: str) -> Step:
         """Advance a record as far as ``submitted``. Never raises for expected failures:
         permanent ones mark the record ``failed``, transient ones return a retry step."""
-        with self.leases.hold(f"tx:{tx_id}", self.settings.lease_seconds) as held:
+        # The record is read in the same round trip as the lease is taken.
+        with self.leases.hold_reading(f"tx:{tx_id}", self.settings.lease_seconds,
+                                      self.store.key(tx_id)) as (held, raw):
             if not held:
                 return Step("process", 5.0, "another worker holds this record")
-            rec = self.store.get(tx_id)
+            rec = self.store.parse(tx_id, raw)
             if rec is None or rec.status.terminal:
                 return DONE
             if rec.status in (Status.SUBMITTED, Status.MINED):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import redis
 
@@ -29,14 +30,32 @@ class Leases:
     def hold(self, name: str, seconds: float) -> Iterator[bool]:
         """Try to take lease ``name`` for ``seconds`` without waiting. Yields whether it was
         taken; a taken lease is released on exit (only if still ours)."""
-        key = f"{PREFIX}lease:{name}"
-        token = secrets.token_hex(16)
-        taken = bool(self.r.set(key, token, nx=True, px=max(1, int(seconds * 1000))))
-        try:
+        with self.hold_reading(name, seconds, None) as (taken, _):
             yield taken
+
+    @contextmanager
+    def hold_reading(self, name: str, seconds: float,
+                     key: str | None) -> Iterator[tuple[bool, Any]]:
+        """``hold`` that also reads ``key`` (GET) in the same atomic step as the lease is
+        taken: what the lease guards, as it was then, with no round trip of its own. Yields
+        ``(taken, value)``; the value is None for a missing key (or when ``key`` is None)."""
+        lease_key = f"{PREFIX}lease:{name}"
+        token = secrets.token_hex(16)
+        expiry_ms = max(1, int(seconds * 1000))
+        value: Any = None
+        if key is None:
+            taken = bool(self.r.set(lease_key, token, nx=True, px=expiry_ms))
+        else:
+            with self.r.pipeline(transaction=True) as pipe:
+                pipe.set(lease_key, token, nx=True, px=expiry_ms)
+                pipe.get(key)
+                answer, value = pipe.execute()
+            taken = bool(answer)
+        try:
+            yield taken, value
         finally:
             if taken:
-                self._release(keys=[key], args=[token])
+                self._release(keys=[lease_key], args=[token])
 
     def claim(self, name: str, seconds: float) -> bool:
         """Take marker ``name`` for ``seconds`` unless someone took it within that time.

@@ -187,16 +187,18 @@ class RecordStore:
 
     # --- read ---------------------------------------------------------------------------
     def get(self, tx_id: str) -> TxRecord | None:
-        return self._parse(tx_id, self.r.get(self.key(tx_id)))
+        return self.parse(tx_id, self.r.get(self.key(tx_id)))
 
     def get_many(self, ids: Sequence[str]) -> list[TxRecord | None]:
         """The records of ``ids`` in order (None where missing), read in one round trip."""
         if not ids:
             return []
         raws = self.r.mget([self.key(i) for i in ids])
-        return [self._parse(tx_id, raw) for tx_id, raw in zip(ids, raws, strict=True)]
+        return [self.parse(tx_id, raw) for tx_id, raw in zip(ids, raws, strict=True)]
 
-    def _parse(self, tx_id: str, raw: Any) -> TxRecord | None:
+    def parse(self, tx_id: str, raw: Any) -> TxRecord | None:
+        """Record ``tx_id`` from its stored bytes, read by a round trip of the caller's (None
+        for None); remembered like every read."""
         if raw is None:
             return None
         text = as_text(raw)
@@ -380,7 +382,7 @@ class RecordStore:
                     if raw is None:
                         yield tx_id, None
                     elif mentioning is None or mentioning in as_text(raw):
-                        yield tx_id, self._parse(tx_id, raw)
+                        yield tx_id, self.parse(tx_id, raw)
             if cursor == 0:
                 return
 
