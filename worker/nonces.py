@@ -187,6 +187,7 @@ class NonceManager:
         sender = rec.sender
         key = self.state_key(chain_id, sender)
         free_key = key + ":free"
+
         def reads(pipe: Any) -> None:
             pipe.hgetall(key)
             pipe.zrange(free_key, 0, -1)
