@@ -72,18 +72,17 @@ class DevStack:
         env = {k: v for k, v in os.environ.items()}
         try:
             if self.redis_url is None:
-                redis_proc = start_redis(self.data_dir / "redis", self._known(6380))
-                self.procs.append(redis_proc)
+                redis_proc = start_redis(self.data_dir / "redis", self._known(6380),
+                                         register=self.procs)
                 self.redis_url = str(redis_proc.extra["url"])
             started_anvil = self.node_url is None
             if started_anvil:
-                anvil = start_anvil(self.data_dir / "logs", self._known(8545))
-                self.procs.append(anvil)
+                anvil = start_anvil(self.data_dir / "logs", self._known(8545),
+                                    register=self.procs)
                 self.node_url = str(anvil.extra["url"])
             if self.vault_url is None:
                 emu = start_emulator(self.data_dir / "keyvault", self._known(8443), self.keys,
-                                     self.emulator_args)
-                self.procs.append(emu)
+                                     self.emulator_args, register=self.procs)
                 env.update(dict(emu.extra["env"]))  # type: ignore[call-overload]
                 self.vault_url = env["KVSIGNER_VAULT_URL"]
             else:
@@ -171,13 +170,13 @@ class DevStack:
         logs = self.data_dir / "logs"
         self.api_port = _port(self.api_port)
         api = spawn("api", self._kvsigner("api", "--host", "127.0.0.1", "--port",
-                                          str(self.api_port)), logs / "api.log", env=self.env)
-        self.procs.append(api)
+                                          str(self.api_port)), logs / "api.log", env=self.env,
+                    register=self.procs)
         for i in range(self.workers):
             self.add_worker(f"w{i + 1}")
-        self.procs.append(spawn("beat", self._kvsigner(
+        spawn("beat", self._kvsigner(
             "worker", "--beat", "--schedule-file", str(self.data_dir / "beat-schedule")),
-            logs / "beat.log", env=self.env))
+            logs / "beat.log", env=self.env, register=self.procs)
         base = f"http://127.0.0.1:{self.api_port}"
         wait_until(lambda: _ok(base + "/healthz"), 60, "api", api)
         wait_until(lambda: self._live_workers() >= self.workers, 90, "workers")
@@ -185,8 +184,8 @@ class DevStack:
     def add_worker(self, name: str) -> ManagedProcess:
         """Start one more worker process (tests kill and add workers)."""
         proc = spawn(f"worker-{name}", self._kvsigner("worker", "--name", f"{name}@%h"),
-                     self.data_dir / "logs" / f"worker-{name}.log", env=self.env)
-        self.procs.append(proc)
+                     self.data_dir / "logs" / f"worker-{name}.log", env=self.env,
+                     register=self.procs)
         self.worker_procs.append(proc)
         return proc
 

@@ -15,8 +15,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,16 +81,52 @@ class ManagedProcess:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
+#: Processes started by ``spawn`` are appended to such a list: whoever owns it stops them.
+Registry = list[ManagedProcess]
+
+
 def spawn(name: str, argv: Sequence[str], log_path: Path,
-          env: dict[str, str] | None = None, cwd: Path | None = None) -> ManagedProcess:
-    """Start ``argv`` in its own process group, output appended to ``log_path``."""
+          env: dict[str, str] | None = None, cwd: Path | None = None,
+          register: Registry | None = None) -> ManagedProcess:
+    """Start ``argv`` in its own process group, output appended to ``log_path``.
+
+    With ``register`` the process is appended to it before an interrupt (SIGINT, SIGTERM) can
+    unwind past this call: it runs in its own group, so one that nobody holds would outlive a
+    Ctrl-C'd dev stack or benchmark."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    with _interrupts_deferred(), open(log_path, "ab") as log:
         popen = subprocess.Popen(
             list(argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, start_new_session=True,
         )
-    return ManagedProcess(name, popen, log_path)
+        proc = ManagedProcess(name, popen, log_path)
+        if register is not None:
+            register.append(proc)
+    return proc
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM that arrive in this block act at its end, through the handlers
+    that were in place. Only the main thread has signal handlers; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in caught[:1]:
+            handler = previous[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str,
@@ -123,7 +160,7 @@ def redis_server_binary() -> str:
 
 
 def start_redis(data_dir: Path, port: int | None = None, appendonly: bool = True,
-                binary: str | None = None) -> ManagedProcess:
+                binary: str | None = None, register: Registry | None = None) -> ManagedProcess:
     """Start a Redis server on 127.0.0.1 keeping its files (AOF) in ``data_dir``."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +169,7 @@ def start_redis(data_dir: Path, port: int | None = None, appendonly: bool = True
         "--dir", str(data_dir), "--save", "", "--appendonly", "yes" if appendonly else "no",
         "--appendfsync", "everysec", "--protected-mode", "yes", "--daemonize", "no",
     ]
-    proc = spawn("redis", argv, data_dir / "redis.log")
+    proc = spawn("redis", argv, data_dir / "redis.log", register=register)
     proc.extra.update(port=port, url=f"redis://127.0.0.1:{port}/0", argv=argv)
     wait_until(lambda: port_open(port), 20, "redis", proc)
     return proc
@@ -159,7 +196,8 @@ def anvil_binary() -> str:
 
 
 def start_anvil(log_dir: Path, port: int | None = None, chain_id: int = 31337,
-                block_time: float | None = None, extra_args: Sequence[str] = ()) -> ManagedProcess:
+                block_time: float | None = None, extra_args: Sequence[str] = (),
+                register: Registry | None = None) -> ManagedProcess:
     """Start anvil on 127.0.0.1; automine unless ``block_time`` is given."""
     port = port or free_port()
     argv = [anvil_binary(), "--host", "127.0.0.1", "--port", str(port),
@@ -167,7 +205,7 @@ def start_anvil(log_dir: Path, port: int | None = None, chain_id: int = 31337,
     if block_time is not None:
         argv += ["--block-time", str(block_time)]
     argv += list(extra_args)
-    proc = spawn("anvil", argv, log_dir / f"anvil-{port}.log")
+    proc = spawn("anvil", argv, log_dir / f"anvil-{port}.log", register=register)
     proc.extra.update(port=port, url=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}",
                       argv=argv)
     wait_until(lambda: port_open(port), 30, "anvil", proc)
@@ -191,7 +229,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def start_emulator(data_dir: Path, port: int | None = None, keys: int = 3,
-                   extra_args: Sequence[str] = ()) -> ManagedProcess:
+                   extra_args: Sequence[str] = (),
+                   register: Registry | None = None) -> ManagedProcess:
     """Start ``kvsigner keyvault-emulator`` and wait for ``emulator.env``.
 
     ``proc.extra['env']`` holds the variables that point kvsigner at it.
@@ -204,7 +243,8 @@ def start_emulator(data_dir: Path, port: int | None = None, keys: int = 3,
     argv = [sys.executable, "-m", "ops.keyvault_emulator", "--host", "127.0.0.1",
             "--port", str(port), "--data-dir", str(data_dir), "--keys", str(keys),
             *extra_args]
-    proc = spawn("keyvault-emulator", argv, data_dir / "emulator.log", cwd=ROOT)
+    proc = spawn("keyvault-emulator", argv, data_dir / "emulator.log", cwd=ROOT,
+                 register=register)
     wait_until(env_file.exists, 60, "keyvault emulator", proc)
     proc.extra.update(port=port, url=f"https://127.0.0.1:{port}", argv=argv,
                       env=read_env_file(env_file), data_dir=data_dir)

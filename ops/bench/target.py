@@ -99,8 +99,7 @@ def _start_gunicorn(stack: DevStack, processes: int) -> str:
             "--worker-class", "gthread", "--workers", str(processes), "--threads", "8",
             "--timeout", "60"]
     proc = spawn("api-gunicorn", argv, stack.data_dir / "logs" / "api-gunicorn.log",
-                 env=stack.env)
-    stack.procs.append(proc)
+                 env=stack.env, register=stack.procs)
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:
