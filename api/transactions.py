@@ -18,6 +18,7 @@ from api.context import api_context, services
 from api.listing import parse_list_query
 from worker.cancel import cancel_transaction
 from worker.domain.errors import KvsignerError
+from worker.store.listing import list_page
 from worker.submit import submit_transaction
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,6 @@ def cancel(tx_id: str) -> tuple[Response, int]:
 @bp.get("/transactions")
 def list_transactions() -> Response:
     query = parse_list_query(request.args)
-    page = services().store.list(query.sender, query.status, query.limit, query.cursor)
+    page = list_page(services().store, query.sender, query.status, query.limit, query.cursor)
     return jsonify({"transactions": [r.to_api() for r in page.records],
                     "nextCursor": page.next_cursor})

@@ -10,6 +10,7 @@ import redis
 
 from worker.domain.errors import ValidationError
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
+from worker.store.listing import list_page
 from worker.store.records import (
     RECORD_ARGS,
     RECORD_KEYS,
@@ -88,7 +89,7 @@ def test_expired_records_leave_the_status_counts(redis_url: str) -> None:
     store.r.delete(store.key(ids[0]), store.key(ids[1]))  # as their retention expires
     assert store.prune_expired() >= 2
     assert store.count_by_status()[Status.FAILED.value] == 1
-    assert [r.id for r in store.list().records] == [ids[2]]
+    assert [r.id for r in list_page(store).records] == [ids[2]]
 
 
 def test_updates_from_an_outdated_memo_apply_to_the_stored_record(redis_url: str) -> None:
@@ -267,7 +268,7 @@ def test_listings_with_both_filters_walk_the_smaller_index(redis_url: str) -> No
 
         lister.get_many = counting  # type: ignore[method-assign]
         while True:
-            page = lister.list(sender, status, limit, cursor)
+            page = list_page(lister, sender, status, limit, cursor)
             seen += [r.id for r in page.records]
             cursor = page.next_cursor
             if cursor is None:

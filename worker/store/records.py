@@ -9,6 +9,8 @@ Keys (all under ``kvsigner:``):
 ``idx:status:{status}``     the same, per current status
 ``active``                  ids that are not terminal yet (for the sweeper and reconciler)
 
+Listings over the indexes are ``worker.store.listing``.
+
 Every write goes through ``create`` (a MULTI transaction) or ``update`` (one compare-and-set
 script that writes the record, its status index and the active set; a caller that must
 change other keys with it passes a script built on the same write, ``record_script``), so a
@@ -24,7 +26,6 @@ the change is applied again to it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -112,12 +113,6 @@ def body_fingerprint(body: Any) -> str:
 
 def _member(rec: TxRecord) -> str:
     return f"{rec.created_at:015d}:{rec.id}"
-
-
-@dataclass(frozen=True)
-class Page:
-    records: list[TxRecord]
-    next_cursor: str | None
 
 
 class RecordNotFound(KeyError):
@@ -298,68 +293,6 @@ class RecordStore:
         else:
             pipe.sadd(f"{PREFIX}active", rec.id)
 
-    # --- listing ------------------------------------------------------------------------
-    def list(self, sender: str | None = None, status: str | None = None, limit: int = 50,
-             cursor: str | None = None) -> Page:
-        """Newest first. Filters combine; ``cursor`` comes from a previous page.
-        Raises ``ValidationError('invalid_cursor')`` for a cursor this store did not make.
-
-        Index members are read a batch at a time and their records with one MGET. With both
-        filters the smaller of the two indexes is walked and the other filter applied to
-        its records (every index orders its members alike, so a cursor fits either)."""
-        index, keep = self._index_for(sender, status)
-        size = max(limit * 2, 100 if keep is not None else 20)
-        upper = "+"
-        if cursor:
-            upper = "(" + _decode_cursor(cursor)
-        out: list[TxRecord] = []
-        last_member: str | None = None
-        exhausted = False
-        while len(out) < limit and not exhausted:
-            batch = [as_text(m) for m in
-                     self.r.zrevrangebylex(index, upper, "-", start=0, num=size)]
-            if not batch:
-                break
-            exhausted = len(batch) < size
-            records = self.get_many([member.split(":", 1)[1] for member in batch])
-            expired = []
-            for member, rec in zip(batch, records, strict=True):
-                upper = "(" + member
-                if rec is None:  # expired: its stale index entry is dropped below
-                    expired.append(member)
-                    continue
-                if keep is not None and not keep(rec):
-                    continue
-                out.append(rec)
-                last_member = member
-                if len(out) == limit:
-                    break
-            if expired:
-                self.r.zrem(index, *expired)
-        more = len(out) == limit and last_member is not None and bool(
-            self.r.zrevrangebylex(index, "(" + last_member, "-", start=0, num=1))
-        return Page(out, _encode_cursor(last_member) if more and last_member else None)
-
-    def _index_for(self, sender: str | None, status: str | None
-                   ) -> tuple[str, Callable[[TxRecord], bool] | None]:
-        """The index a listing walks and the filter its records must still pass."""
-        by_sender = f"{PREFIX}idx:from:{sender}"
-        by_status = f"{PREFIX}idx:status:{status}"
-        if sender and status:
-            with self.r.pipeline(transaction=False) as pipe:
-                pipe.zcard(by_sender)
-                pipe.zcard(by_status)
-                senders, statuses = pipe.execute()
-            if statuses < senders:
-                return by_status, lambda rec: rec.sender == sender and rec.status == status
-            return by_sender, lambda rec: rec.status == status
-        if sender:
-            return by_sender, None
-        if status:
-            # A record's status can move on between the index read and the record read.
-            return by_status, lambda rec: rec.status == status
-        return f"{PREFIX}idx:all", None
-
     def active_records(self, mentioning: str | None = None,
                        batch: int = 500) -> Iterator[tuple[str, TxRecord | None]]:
         """``(id, record)`` for every id in the active set, read ``batch`` at a time (one
@@ -415,18 +348,3 @@ class RecordStore:
                     break
         return removed
 
-
-def _encode_cursor(member: str) -> str:
-    return base64.urlsafe_b64encode(member.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        member = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("invalid_cursor", "malformed cursor") from None
-    prefix, _, tx_id = member.partition(":")
-    if not (len(prefix) == 15 and prefix.isdigit() and tx_id):
-        raise ValidationError("invalid_cursor", "malformed cursor")
-    return member

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from api import transactions
 from ops.processes import ROOT, ManagedProcess, free_port
 from tests.integration.api.helpers import TO, Api, error_code, make_api, transfer, vault_env
 from worker.domain.records import Status
@@ -144,7 +145,7 @@ def test_unexpected_error_is_generic(api: Api, monkeypatch: pytest.MonkeyPatch) 
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("redis://:hunter2@db")
 
-    monkeypatch.setattr(api.services.store, "list", boom)
+    monkeypatch.setattr(transactions, "list_page", boom)
     resp = api.client.get("/transactions")
     assert (resp.status_code, error_code(resp)) == (500, "internal_error")
     assert "hunter2" not in resp.get_data(as_text=True)
