@@ -6,7 +6,9 @@ direct signing loop on the same node and vault, and whether every nonce was used
 
 Without ``--api`` it starts a dev stack (Redis, anvil, the Key Vault emulator with the given
 latency, the API, the workers and beat) in a temporary directory and stops it afterwards.
-The direct loop runs first, then one warm-up transaction per sender, then the measured run.
+The direct loop runs first (on a stack it started, its blocks are then rewound with
+``evm_revert``, so that both loops meet the node with the same chain), then one warm-up
+transaction per sender, then the measured run.
 With ``--json`` stdout carries exactly one JSON object; progress goes to stderr. The exit
 status is 0 when every transaction was confirmed with no nonce gap or duplicate, else 1.
 """
@@ -106,12 +108,17 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     direct: DirectResult | None = None
     if target.signer_env is not None and not args.skip_direct:
         _log(f"direct loop: {args.txs} transactions ...")
+        # anvil's cost per block grows with the chain's length: on a node of its own the
+        # benchmark rewinds the direct loop's blocks, so both loops start from one chain.
+        snapshot = node.call("evm_snapshot") if target.own_node else None
         before = meter.sample()
         direct = run_direct(target.signer_env, target.node_url, target.senders, args.txs,
                             SINK, timeout)
         used = per_tx_ms(before, meter.sample(), args.txs)
         cpu["direct_cpu_ms_per_tx"] = round(sum(used.values()), 2) if used else None
         _log(f"direct loop: {direct.tps:.1f} tx/s")
+        if snapshot is not None:
+            node.call("evm_revert", [snapshot])
     _log("pipeline: warm-up ...")
     warm_up(target.api, target.senders, SINK, timeout)
     start = nonces(node, target.senders, "pending")

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ops.bench.pipeline_run import TRANSFER_GAS
 from ops.bench.rpc import receipts
 from worker.chain.fees import plan_fees
 from worker.chain.node import NodeClient
@@ -23,8 +24,6 @@ from worker.domain.records import TxRequest
 from worker.settings import Settings
 from worker.signing.factory import build_signer
 from worker.signing.transactions import sign_transaction
-
-TRANSFER_GAS = 21000
 
 
 @dataclass

@@ -23,6 +23,8 @@ from ops.bench.client import ApiClient, ApiError, Submitted
 UNFINISHED = ("queued", "signed", "submitted", "mined")  # in the order records move
 FINISHED = frozenset({"confirmed", "reverted", "failed", "cancelled"})
 RECEIPT_STATUSES = frozenset({"mined", "confirmed", "reverted", "cancelled"})
+#: A plain value transfer to an account costs exactly this much gas.
+TRANSFER_GAS = 21000
 
 
 @dataclass
@@ -63,7 +65,9 @@ def receipt_time(record: dict[str, Any]) -> float | None:
 
 
 def transfer(sender: str, sink: str) -> dict[str, Any]:
-    return {"from": sender, "to": sink, "value": "1"}
+    """The transfer both loops send: the direct loop signs exactly this (with the gas limit
+    given, so neither side asks the node for an estimate)."""
+    return {"from": sender, "to": sink, "value": "1", "gas": TRANSFER_GAS}
 
 
 def warm_up(api: ApiClient, senders: Sequence[str], sink: str, timeout: float) -> None:

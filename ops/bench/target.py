@@ -35,6 +35,8 @@ class Target:
     notes: list[str] = field(default_factory=list)
     stack: DevStack | None = None
     remove_dir: Path | None = None
+    #: The node is a development node this benchmark started: its chain may be rewound.
+    own_node: bool = False
 
     def processes(self) -> dict[str, int]:
         """Name -> pid of every process whose CPU time is measured: the stack's (when this
@@ -89,7 +91,7 @@ def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int 
     api = ApiClient(api_url, info.get("apiKey"))
     return Target(api=api, senders=list(info["accounts"])[:senders],
                   node_url=str(info["nodeUrl"]), signer_env=dict(stack.env), stack=stack,
-                  remove_dir=remove)
+                  remove_dir=remove, own_node=True)
 
 
 def _start_gunicorn(stack: DevStack, processes: int) -> str:

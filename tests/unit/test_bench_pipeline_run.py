@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from ops.bench.client import Submitted
-from ops.bench.pipeline_run import run_pipeline
+from ops.bench.pipeline_run import TRANSFER_GAS, run_pipeline
 
 SENDER = "0x" + "11" * 20
 
@@ -43,3 +43,19 @@ def test_the_cpu_reading_is_taken_before_the_records_are_read_back() -> None:
     finished = api.calls.index("finished")
     assert "list" in api.calls[:finished]  # after waiting for the work to end
     assert api.calls[finished + 1:] == ["get"] * 5  # before reading the records back
+
+
+def test_the_pipeline_sends_the_transfer_the_direct_loop_signs() -> None:
+    """Both loops give the gas limit: neither pays for a node estimate the other skips."""
+    bodies: list[dict[str, Any]] = []
+    api = ScriptedApi()
+    submit = api.submit
+
+    def record(body: dict[str, Any]) -> Submitted:
+        bodies.append(body)
+        return submit(body)
+
+    api.submit = record  # type: ignore[method-assign]
+    run_pipeline(api, [SENDER], 3, SENDER, clients=1, timeout=5.0)  # type: ignore[arg-type]
+    assert len(bodies) == 3
+    assert {body["gas"] for body in bodies} == {TRANSFER_GAS} == {21000}
