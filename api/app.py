@@ -19,7 +19,7 @@ from api.context import ApiContext, install
 from api.errors import register_error_handlers
 from worker.services import Services
 from worker.settings import Settings
-from worker.submit import enqueue_process
+from worker.submit import via_inbox
 
 BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blueprint,
               rpc.blueprint, rpc_ws.blueprint,
@@ -30,7 +30,7 @@ BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blue
 def create_app(services: Services | None = None,
                enqueue: Callable[[str], None] | None = None) -> Flask:
     """An app over ``services`` (default: built from the environment) that hands accepted
-    transaction ids to ``enqueue`` (default: the Celery send queue)."""
+    transaction ids to ``enqueue`` (default: the inbox, drained by the workers)."""
     services = services or Services(Settings.from_env())
     # No static folder: every route is JSON and documented in the OpenAPI document.
     app = Flask("kvsigner", static_folder=None)
@@ -38,7 +38,7 @@ def create_app(services: Services | None = None,
     app.config["MAX_CONTENT_LENGTH"] = app_max_content_length(
         services.settings.api_max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
-    install(app, ApiContext(services=services, enqueue=enqueue or enqueue_process,
+    install(app, ApiContext(services=services, enqueue=enqueue or via_inbox(services.inbox),
                             checks=DependencyChecks(services)))
     install_auth(app)
     for blueprint in BLUEPRINTS:

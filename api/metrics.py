@@ -33,6 +33,7 @@ from api.checks import BrokerNotRedis, DependencyChecks
 from api.context import api_context
 from worker import metrics as m
 from worker.audit import STREAM
+from worker.store.inbox import KEY as INBOX_KEY
 from worker.store.text import as_text
 from worker.store.tracked import KEY as TRACKED_KEY
 
@@ -104,7 +105,8 @@ class RedisCollector(Collector):
                     pipe.hgetall(metric.key)
                 pipe.xlen(STREAM)
                 pipe.zcard(TRACKED_KEY)
-                *recorded, audit_entries, tracked = pipe.execute()
+                pipe.llen(INBOX_KEY)
+                *recorded, audit_entries, tracked, inbox = pipe.execute()
             by_status = self.checks.transactions()
         except redis.RedisError as exc:
             log.warning("metrics: Redis could not be read (%s)", type(exc).__name__)
@@ -116,6 +118,7 @@ class RedisCollector(Collector):
         yield gauge_family(m.TRANSACTIONS, {(k,): float(v) for k, v in by_status.items()})
         yield gauge_family(m.AUDIT_ENTRIES, {(): float(audit_entries)})
         yield gauge_family(m.TRACKED, {(): float(tracked)})
+        yield gauge_family(m.INBOX, {(): float(inbox)})
         try:
             depths = self.checks.queue_depths()
         except (redis.RedisError, BrokerNotRedis) as exc:

@@ -3,7 +3,8 @@
 Delivery is at least once: tasks are acknowledged after they finish (``acks_late``) and
 re-queued when the worker process dies (``reject_on_worker_lost``); a task taken by a worker
 that vanished is delivered again after ``KVSIGNER_VISIBILITY_TIMEOUT``. Every task is
-idempotent, so a second delivery is harmless.
+idempotent, so a second delivery is harmless. New transactions reach the workers through the
+inbox (``worker.store.inbox``): one ``kvsigner.drain`` message per batch of ids.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from kombu import Queue
 
 from worker.queues import QUEUES, RECEIPTS_QUEUE, SEND_QUEUE, WEBHOOKS_QUEUE
 from worker.settings import Settings
+from worker.store.inbox import MARK_SECONDS
 
 __all__ = ["QUEUES", "RECEIPTS_QUEUE", "SEND_QUEUE", "WEBHOOKS_QUEUE", "app", "make_celery"]
 
@@ -25,6 +27,7 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue=SEND_QUEUE,
         task_routes={
             "kvsigner.process": {"queue": SEND_QUEUE},
+            "kvsigner.drain": {"queue": SEND_QUEUE},
             "kvsigner.track": {"queue": RECEIPTS_QUEUE},
             "kvsigner.track_round": {"queue": RECEIPTS_QUEUE},
             "kvsigner.sweep": {"queue": RECEIPTS_QUEUE},
@@ -51,6 +54,8 @@ def make_celery(settings: Settings) -> Celery:
             "socket_connect_timeout": 5,
         },
         beat_schedule={
+            # A drain whose message was lost is made up for (worker.store.inbox).
+            "inbox": {"task": "kvsigner.drain", "schedule": MARK_SECONDS},
             "sweep": {"task": "kvsigner.sweep", "schedule": max(5.0, settings.sweep_seconds / 2)},
             # Revives the chain of receipt rounds if it died (a broadcast also does).
             "receipt-rounds": {"task": "kvsigner.track_round",

@@ -93,6 +93,8 @@ QUEUE_DEPTH = Metric("kvsigner_queue_depth", "gauge", "Messages waiting in each 
 AUDIT_ENTRIES = Metric("kvsigner_audit_entries", "gauge", "Entries in the audit log stream.")
 TRACKED = Metric("kvsigner_tracked_transactions", "gauge",
                  "Broadcast transactions that receipt rounds are following.")
+INBOX = Metric("kvsigner_inbox_transactions", "gauge",
+               "Accepted transactions waiting in the inbox for a drain task.")
 REDIS_UP = Metric("kvsigner_redis_up", "gauge",
                   "1 when the metrics could be read from Redis, else 0.")
 STAGE_SECONDS = Metric(
@@ -123,7 +125,7 @@ WEBHOOK_DELIVERIES = Metric("kvsigner_webhook_deliveries_total", "counter",
 RECORDED = (STAGE_SECONDS, VAULT_SIGN_SECONDS, VAULT_THROTTLED, VAULT_RETRIES, NODE_ERRORS,
             NONCE_REPAIRS, WEBHOOK_DELIVERIES)
 #: Read by the collector at scrape time.
-SCRAPED = (TRANSACTIONS, QUEUE_DEPTH, AUDIT_ENTRIES, TRACKED, REDIS_UP)
+SCRAPED = (TRANSACTIONS, QUEUE_DEPTH, AUDIT_ENTRIES, TRACKED, INBOX, REDIS_UP)
 ALL = RECORDED + SCRAPED
 
 # The Redis client for code that has none at hand (the vault retry loop): bound by whoever

@@ -23,6 +23,7 @@ from worker.receipt_rounds import ReceiptRounds
 from worker.settings import Settings
 from worker.signing.base import DigestSigner, VaultAccount
 from worker.signing.ratelimit import VaultRateLimiter
+from worker.store.inbox import Inbox
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
 from worker.store.tracked import TrackedSet
@@ -49,6 +50,10 @@ class Services:
     @cached_property
     def leases(self) -> Leases:
         return Leases(self.redis)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self.redis)
 
     @cached_property
     def node(self) -> NodeClient:

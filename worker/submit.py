@@ -7,8 +7,11 @@ sweeper queues it later, so an accepted transaction is never lost. Invalid input
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
+
+import redis
 
 from worker import context
 from worker.auth.policy import check_sender_allowed
@@ -16,6 +19,7 @@ from worker.domain.errors import ValidationError
 from worker.domain.records import TxRecord, new_id
 from worker.domain.requests import parse_transaction_request
 from worker.services import Services
+from worker.store.inbox import Inbox
 from worker.store.records import body_fingerprint
 from worker.webhooks.publish import open_from_creation
 from worker.webhooks.ssrf import check_transaction_webhook
@@ -24,10 +28,37 @@ MAX_IDEMPOTENCY_KEY = 200
 
 
 def enqueue_process(tx_id: str) -> None:
-    """Put ``tx_id`` on the send queue (imports Celery only when first used)."""
+    """Put ``tx_id`` on the send queue in a message of its own (imports Celery only when
+    first used)."""
     from worker.celery_app import SEND_QUEUE, app
 
     app.send_task("kvsigner.process", args=[tx_id], queue=SEND_QUEUE)
+
+
+def send_drain(inbox: Inbox) -> None:
+    """Send a ``kvsigner.drain`` message for the inbox mark the caller claimed. If it
+    cannot be sent, the mark is given up (the next ``put`` sends one) and the error raised."""
+    from worker.celery_app import SEND_QUEUE, app
+
+    try:
+        app.send_task("kvsigner.drain", queue=SEND_QUEUE)
+    except Exception:
+        with contextlib.suppress(redis.RedisError):
+            inbox.unclaim()
+        raise
+
+
+def via_inbox(inbox: Inbox, send: Callable[[Inbox], None] = send_drain
+              ) -> Callable[[str], None]:
+    """The enqueue function for new transactions (``worker.store.inbox``): the id joins the
+    inbox, and a drain is sent when none is pending. Raises Redis or broker errors; the
+    record is saved by then, so the sweeper queues it if no drain takes it."""
+
+    def enqueue(tx_id: str) -> None:
+        if inbox.put(tx_id):
+            send(inbox)
+
+    return enqueue
 
 
 def submit_transaction(services: Services, body: Any, idempotency_key: str | None = None,

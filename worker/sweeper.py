@@ -1,7 +1,8 @@
 """The sweeper: finds transactions that stopped making progress and queues them again.
 
-A worker can die after taking a message and before finishing it; Celery re-delivers after
-the visibility timeout, and this sweep is the second net: any non-terminal record untouched
+A worker can die after taking a message (or ids from the inbox) and before finishing it;
+Celery re-delivers a message after the visibility timeout, and this sweep is the second net
+(the only one for ids a drain took from the inbox): any non-terminal record untouched
 for ``KVSIGNER_SWEEP_SECONDS`` gets its next stage queued again (at most once per period), and
 a broadcast one that receipt rounds do not follow is followed again.
 Duplicates are harmless because every stage is idempotent.

@@ -175,3 +175,31 @@ def test_gap_below_a_held_nonce_is_filled(stack: DevStack) -> None:
     # Mined before the transaction (lower nonces); their own trackers may be a poll behind.
     finished = wait_terminal(api, [t["id"] for t in fillers], 30)
     assert all(t["status"] == "confirmed" for t in finished.values())
+
+
+def test_a_lost_drain_message_is_made_up_for_by_beat(stack: DevStack) -> None:
+    api, sender = stack.info["api"], stack.info["accounts"][2]
+    client = redis.Redis.from_url(stack.info["redisUrl"])
+    # A drain counts as pending, but its message is gone: the POST below sends none.
+    client.set("kvsigner:inbox:drain", "1", px=60_000)
+    tx_id = post_tx(api, {"from": sender, "to": sender, "value": "5"}).json()["id"]
+    time.sleep(1.0)
+    assert get_tx(api, tx_id)["status"] == "queued"  # no message, so no worker took it
+    # Beat sends a drain every few seconds; it takes the waiting id.
+    assert wait_terminal(api, [tx_id], 30)[tx_id]["status"] == "confirmed"
+    assert client.llen("kvsigner:inbox") == 0
+
+
+def test_ids_taken_by_a_drain_that_died_are_queued_again_by_the_sweeper(
+        stack: DevStack) -> None:
+    api, sender = stack.info["api"], stack.info["accounts"][2]
+    client = redis.Redis.from_url(stack.info["redisUrl"])
+    client.set("kvsigner:inbox:drain", "1", px=60_000)
+    tx_id = post_tx(api, {"from": sender, "to": sender, "value": "6"}).json()["id"]
+    # A worker took the id from the inbox and died before it processed it.
+    assert client.lpop("kvsigner:inbox") == tx_id.encode()
+    client.delete("kvsigner:inbox:drain")
+    time.sleep(1.0)
+    assert get_tx(api, tx_id)["status"] == "queued"
+    # Untouched for KVSIGNER_SWEEP_SECONDS (5 here): the sweeper queues it again.
+    assert wait_terminal(api, [tx_id], 40)[tx_id]["status"] == "confirmed"

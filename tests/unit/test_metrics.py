@@ -144,11 +144,13 @@ def test_gauges_come_from_redis_at_scrape_time(redis: Any) -> None:
     redis.zadd("kvsigner:idx:status:queued", {"1:x": 0, "2:y": 0})
     redis.xadd("kvsigner:audit", {"status": "requested"})
     redis.zadd("kvsigner:tracked", {"x": 1, "y": 2, "z": 3})
+    redis.rpush("kvsigner:inbox", "p", "q", "r", "s")
     s = scrape(redis)
     assert s[("kvsigner_queue_depth", (("queue", "kvsigner.send"),))] == 2
     assert s[("kvsigner_transactions", (("status", "queued"),))] == 2
     assert s[("kvsigner_audit_entries", ())] == 1
     assert s[("kvsigner_tracked_transactions", ())] == 3
+    assert s[("kvsigner_inbox_transactions", ())] == 4
 
 
 def test_recording_never_raises_and_scrape_survives_a_dead_redis() -> None:

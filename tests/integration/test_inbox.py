@@ -1,0 +1,102 @@
+"""The inbox against a real Redis: one pending drain at a time, batches taken oldest first,
+the next drain claimed while more wait, and the enqueue and drain functions built on it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from worker import tasks
+from worker.store import inbox as inbox_module
+from worker.store.inbox import Inbox
+from worker.submit import via_inbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def inbox(redis_url: str) -> Inbox:
+    return Inbox(redis.Redis.from_url(redis_url))
+
+
+def test_only_the_put_that_finds_no_pending_drain_sends_one(inbox: Inbox) -> None:
+    assert inbox.put("a") is True
+    assert inbox.put("b") is False  # a drain is pending: it will take b too
+    batch = inbox.take(4)
+    assert (batch.ids, batch.more) == (["a", "b"], False)
+    assert inbox.put("c") is True  # the drain cleared the mark before it took anything
+
+
+def test_a_backlog_is_taken_in_batches_and_the_next_drain_claimed(inbox: Inbox) -> None:
+    for tx_id in "abcdef":
+        inbox.put(tx_id)
+    first = inbox.take(4)
+    assert (first.ids, first.more) == (list("abcd"), True)
+    assert inbox.put("g") is False  # the taker claimed the mark: its next drain is coming
+    second = inbox.take(4)
+    assert (second.ids, second.more) == (["e", "f", "g"], False)
+    assert inbox.take(4).ids == [] and inbox.waiting() == 0
+
+
+def test_a_claimed_mark_expires_or_is_given_up(inbox: Inbox,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox_module, "MARK_SECONDS", 0.05)
+    assert inbox.put("a") is True
+    time.sleep(0.15)
+    assert inbox.put("b") is True  # the drain for a was lost: b's caller sends one
+    inbox.unclaim()
+    assert inbox.put("c") is True
+    assert inbox.waiting() == 3
+
+
+def test_enqueue_sends_a_drain_only_when_it_claimed_the_mark(inbox: Inbox) -> None:
+    sent: list[Inbox] = []
+    enqueue = via_inbox(inbox, send=sent.append)
+    enqueue("a")
+    enqueue("b")
+    assert sent == [inbox] and inbox.waiting() == 2
+
+
+def test_a_drain_that_cannot_be_sent_gives_up_the_mark(inbox: Inbox,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from worker.celery_app import app
+
+    def broker_down(*_: Any, **__: Any) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    enqueue = via_inbox(inbox)
+    with pytest.raises(ConnectionError):
+        enqueue("a")
+    assert inbox.waiting() == 1  # a later drain still takes it (or the sweeper queues it)
+    assert inbox.put("b") is True  # the mark was given up: the next caller sends a drain
+
+
+class _Services:
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+
+def test_a_drain_processes_its_batch_in_order_after_sending_the_next(
+        inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    for tx_id in "abcdef":
+        inbox.put(tx_id)
+
+    def process(tx_id: str) -> None:
+        events.append(tx_id)
+        if tx_id == "b":
+            raise RuntimeError("one record's fault")
+
+    monkeypatch.setattr(tasks, "services", lambda: _Services(inbox))
+    monkeypatch.setattr(tasks, "_process", process)
+    monkeypatch.setattr(tasks, "send_drain", lambda box: events.append("next drain"))
+    tasks.drain()
+    # The next drain goes out before this batch's work; b's failure holds up no other.
+    assert events == ["next drain", "a", "b", "c", "d"]
+    events.clear()
+    tasks.drain()
+    assert events == ["e", "f"]  # nothing more waits: no further drain

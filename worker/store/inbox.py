@@ -1,0 +1,92 @@
+"""The inbox: accepted transactions wait here for a drain, several per Celery message.
+
+A new record's id is appended to one Redis list (``put``), and a ``kvsigner.drain`` message
+is sent only when none is pending: ``put`` claims a short-lived mark in the same script, and
+only the caller that claimed it sends the message. A drain (``take``) clears the mark, takes
+up to ``n`` ids from the front and, when more are waiting, claims the mark again so that its
+caller sends the next drain at once: a backlog is shared out batch by batch among the worker
+threads that come free, while one Celery message, its delivery and its acknowledgement serve
+a whole batch.
+
+Nothing waits forever when a message is lost or a worker dies holding ids it took: the mark
+expires after ``MARK_SECONDS`` (the next ``put`` sends a drain again), beat sends a drain every
+few seconds, and a record left ``queued`` is queued again by the sweeper
+(``KVSIGNER_SWEEP_SECONDS``). A drain of an id that is already being processed, or is done,
+costs a lease attempt and a read: every stage is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from worker.store.records import PREFIX
+from worker.store.text import as_text
+
+KEY = f"{PREFIX}inbox"
+MARK = f"{PREFIX}inbox:drain"
+#: How long a claimed mark stands for a drain message that may have been lost.
+MARK_SECONDS = 5.0
+
+# KEYS: inbox, mark. ARGV: id, mark expiry (ms). Returns 1 when the caller claimed the mark.
+_PUT = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
+# KEYS: inbox, mark. ARGV: how many ids, mark expiry (ms). Returns {claimed, ids...}; LPOP
+# one at a time because LPOP with a count needs Redis 6.2.
+_TAKE = """
+redis.call('DEL', KEYS[2])
+local out = {0}
+for _ = 1, tonumber(ARGV[1]) do
+  local id = redis.call('LPOP', KEYS[1])
+  if not id then break end
+  out[#out + 1] = id
+end
+if redis.call('LLEN', KEYS[1]) > 0 and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  out[1] = 1
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Ids taken from the inbox, oldest first; ``more``: ids are still waiting and the
+    caller claimed the mark, so it must send the next drain."""
+
+    ids: list[str]
+    more: bool
+
+
+class Inbox:
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+        self._put = client.register_script(_PUT)
+        self._take = client.register_script(_TAKE)
+
+    def put(self, tx_id: str) -> bool:
+        """Append ``tx_id``; True when no drain was pending and the caller must send one."""
+        return bool(self._put(keys=[KEY, MARK], args=[tx_id, _ms(MARK_SECONDS)]))
+
+    def take(self, n: int) -> Batch:
+        """Up to ``n`` ids from the front (``n`` >= 1). Clears the mark first, so an id put
+        after this call always has a drain coming."""
+        answer: list[Any] = self._take(keys=[KEY, MARK], args=[max(1, n), _ms(MARK_SECONDS)])
+        return Batch([as_text(x) for x in answer[1:]], bool(answer[0]))
+
+    def unclaim(self) -> None:
+        """Give up a claimed mark whose drain could not be sent, so that the next ``put``
+        sends one instead of waiting for the mark to expire."""
+        self.r.delete(MARK)
+
+    def waiting(self) -> int:
+        return int(self.r.llen(KEY))
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
