@@ -7,12 +7,12 @@ Nothing here runs at import time: the API app factory and the Celery worker each
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import Any
 
 import redis
 
-from worker import metrics
 from worker.audit import AuditedSigner, AuditLog
 from worker.chain.node import NodeClient
 from worker.domain.errors import KvsignerError
@@ -121,9 +121,16 @@ class Services:
         """The pipeline's hook after every record change: its stage times (metrics) and its
         webhook events, in one round trip where both need one."""
         # Imported on use: the webhook modules build on Services (an import cycle otherwise).
-        from worker.webhooks.publish import publish
+        from worker.webhooks.publish import changed
 
-        publish(self, record, metrics.stage_sample(record))
+        changed(self, record)
+
+    def changes_together(self) -> AbstractContextManager[None]:
+        """Record changes inside the block are published when it ends, together
+        (``worker.webhooks.publish.together``)."""
+        from worker.webhooks.publish import together
+
+        return together(self)
 
     def close(self) -> None:
         closer: Any = getattr(self._signer, "close", None)

@@ -77,11 +77,12 @@ def drain() -> None:
             send_drain(svc.inbox)
         except Exception:  # the mark is given up: the next put or beat's drain follows
             log.warning("the next drain could not be sent", exc_info=True)
-    for tx_id in batch.ids:
-        try:
-            _process(tx_id)
-        except Exception:
-            log.exception("processing %s failed; the sweeper queues it again", tx_id)
+    with svc.changes_together():  # the batch's webhook events and stage times: one trip
+        for tx_id in batch.ids:
+            try:
+                _process(tx_id)
+            except Exception:
+                log.exception("processing %s failed; the sweeper queues it again", tx_id)
 
 
 @app.task(name="kvsigner.track")
@@ -109,7 +110,8 @@ def track_round(token: str | None = None) -> None:
     try:
         # A second chain exists only if a round outlived the chain's expiry; the lease keeps
         # two rounds from running at once even then.
-        with svc.leases.hold("track-round", rounds.chain_ttl) as held:
+        with svc.leases.hold("track-round", rounds.chain_ttl) as held, \
+                svc.changes_together():
             if held:
                 result = rounds.run()
                 next_in = result.next_in

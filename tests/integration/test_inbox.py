@@ -3,6 +3,7 @@ the next drain claimed while more wait, and the enqueue and drain functions buil
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -78,6 +79,9 @@ def test_a_drain_that_cannot_be_sent_gives_up_the_mark(inbox: Inbox,
 class _Services:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
+
+    def changes_together(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 def test_a_drain_processes_its_batch_in_order_after_sending_the_next(
