@@ -42,26 +42,34 @@ def services() -> Services:
 
 
 def schedule(tx_id: str, step: Step) -> None:
-    countdown = step.delay or None
-    if step.kind == "process":
-        process.apply_async((tx_id,), countdown=countdown, queue=SEND_QUEUE)
-    elif step.kind == "track":
+    schedule_all([(tx_id, step)])
+
+
+def schedule_all(steps: list[tuple[str, Step]]) -> None:
+    """What each record's ``Step`` asks for; the records to follow join the receipt
+    rounds in one round trip."""
+    follow = {tx_id: step.delay for tx_id, step in steps if step.kind == "track"}
+    if follow:
         svc = services()
-        token = svc.tracked.add(tx_id, step.delay, svc.rounds.chain_ttl)
+        token = svc.tracked.add_many(follow, svc.rounds.chain_ttl)
         if token is not None:  # no chain of receipt rounds was alive: this one starts it
             track_round.apply_async((token,), queue=RECEIPTS_QUEUE)
-    elif step.kind == "inspect":
-        track.apply_async((tx_id,), countdown=countdown, queue=RECEIPTS_QUEUE)
+    for tx_id, step in steps:
+        countdown = step.delay or None
+        if step.kind == "process":
+            process.apply_async((tx_id,), countdown=countdown, queue=SEND_QUEUE)
+        elif step.kind == "inspect":
+            track.apply_async((tx_id,), countdown=countdown, queue=RECEIPTS_QUEUE)
 
 
 @app.task(name="kvsigner.process")
 def process(tx_id: str) -> None:
-    _process(tx_id)
+    schedule(tx_id, _process(tx_id))
 
 
-def _process(tx_id: str) -> None:
+def _process(tx_id: str) -> Step:
     with context.bound(tx_id=tx_id, purpose="transaction"):
-        schedule(tx_id, services().pipeline.process(tx_id))
+        return services().pipeline.process(tx_id)
 
 
 @app.task(name="kvsigner.drain")
@@ -77,12 +85,16 @@ def drain() -> None:
             send_drain(svc.inbox)
         except Exception:  # the mark is given up: the next put or beat's drain follows
             log.warning("the next drain could not be sent", exc_info=True)
-    with svc.changes_together():  # the batch's webhook events and stage times: one trip
+    steps: list[tuple[str, Step]] = []
+    # The batch's lease releases, webhook events and stage times take a round trip each,
+    # and its broadcast records join the receipt rounds in one more.
+    with svc.leases.released_together(), svc.changes_together():
         for tx_id in batch.ids:
             try:
-                _process(tx_id)
+                steps.append((tx_id, _process(tx_id)))
             except Exception:
                 log.exception("processing %s failed; the sweeper queues it again", tx_id)
+    schedule_all(steps)
 
 
 @app.task(name="kvsigner.track")

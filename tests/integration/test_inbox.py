@@ -12,7 +12,9 @@ import redis
 
 from worker import tasks
 from worker.store import inbox as inbox_module
+from worker.steps import Step
 from worker.store.inbox import Inbox
+from worker.store.leases import Leases
 from worker.submit import via_inbox
 
 pytestmark = pytest.mark.integration
@@ -79,6 +81,7 @@ def test_a_drain_that_cannot_be_sent_gives_up_the_mark(inbox: Inbox,
 class _Services:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
+        self.leases = Leases(inbox.r)
 
     def changes_together(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
@@ -90,17 +93,35 @@ def test_a_drain_processes_its_batch_in_order_after_sending_the_next(
     for tx_id in "abcdef":
         inbox.put(tx_id)
 
-    def process(tx_id: str) -> None:
+    def process(tx_id: str) -> Step:
         events.append(tx_id)
         if tx_id == "b":
             raise RuntimeError("one record's fault")
+        return Step("track", 0.0)
 
     monkeypatch.setattr(tasks, "services", lambda: _Services(inbox))
     monkeypatch.setattr(tasks, "_process", process)
     monkeypatch.setattr(tasks, "send_drain", lambda box: events.append("next drain"))
+    monkeypatch.setattr(tasks, "schedule_all", lambda steps: events.append(
+        "then " + ",".join(tx_id for tx_id, _ in steps)))
     tasks.drain()
-    # The next drain goes out before this batch's work; b's failure holds up no other.
-    assert events == ["next drain", "a", "b", "c", "d"]
+    # The next drain goes out before this batch's work; b's failure holds up no other, and
+    # the others' next steps are scheduled together at the end.
+    assert events == ["next drain", "a", "b", "c", "d", "then a,c,d"]
     events.clear()
     tasks.drain()
-    assert events == ["e", "f"]  # nothing more waits: no further drain
+    assert events == ["e", "f", "then e,f"]  # nothing more waits: no further drain
+
+
+def test_a_batch_releases_its_leases_together_at_its_end(inbox: Inbox) -> None:
+    leases = Leases(inbox.r)
+    other = Leases(redis.Redis(connection_pool=inbox.r.connection_pool))
+    with leases.released_together():
+        for name in ("a", "b"):
+            with leases.hold(name, 5) as taken:
+                assert taken
+        with other.hold("a", 5) as taken_meanwhile:
+            assert not taken_meanwhile  # still held: the batch has not ended
+    for name in ("a", "b"):
+        with other.hold(name, 5) as taken:
+            assert taken  # released when the batch ended

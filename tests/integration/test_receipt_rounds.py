@@ -264,3 +264,20 @@ def _hash(svc: Services, tx_id: str) -> str:
     rec = svc.store.get(tx_id)
     assert rec is not None and rec.hash is not None
     return rec.hash
+
+
+def test_a_batch_of_records_joins_the_rounds_in_one_round_trip(services: Services) -> None:
+    tracked = TrackedSet(services.redis)
+    trips: list[str] = []
+    real = tracked.r.pipeline
+
+    def counting(*args: object, **kwargs: object) -> object:
+        trips.append("pipeline")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    tracked.r.pipeline = counting  # type: ignore[method-assign]
+    token = tracked.add_many({"a": 0.0, "b": 0.0, "c": 30.0}, TTL)
+    assert trips == ["pipeline"] and token is not None  # and it started the chain
+    assert [tx_id for tx_id, _ in tracked.due(10)] == ["a", "b"]  # c is due later
+    assert tracked.followed(["a", "b", "c", "d"]) == {"a", "b", "c"}
+    assert tracked.add_many({"d": 0.0}, TTL) is None  # the chain is alive

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -71,9 +72,14 @@ class TrackedSet:
     def add(self, tx_id: str, delay: float, chain_ttl: float) -> str | None:
         """Follow ``tx_id`` from ``delay`` seconds on. Returns a new chain token when no
         chain of rounds is alive (the caller starts one with it), else None."""
+        return self.add_many({tx_id: delay}, chain_ttl)
+
+    def add_many(self, delays: Mapping[str, float], chain_ttl: float) -> str | None:
+        """``add`` for each id -> delay of ``delays`` (not empty), in one round trip."""
         token = _new_token()
+        now = _ms()
         with self.r.pipeline(transaction=False) as pipe:
-            pipe.zadd(KEY, {tx_id: _ms() + int(delay * 1000)})
+            pipe.zadd(KEY, {tx_id: now + int(delay * 1000) for tx_id, delay in delays.items()})
             pipe.set(CHAIN_KEY, token, nx=True, px=_px(chain_ttl))
             _, started = pipe.execute()
         return token if started else None
