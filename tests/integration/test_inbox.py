@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from worker import tasks
-from worker.store import inbox as inbox_module
 from worker.steps import Step
+from worker.store import inbox as inbox_module
 from worker.store.inbox import Inbox
 from worker.store.leases import Leases
 from worker.submit import via_inbox
