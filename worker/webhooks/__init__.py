@@ -2,8 +2,9 @@
 
 Entry points for the rest of kvsigner:
 
-* ``worker.webhooks.publish.publish(services, record)``: the pipeline's ``on_change``; records
-  new events and queues their deliveries (never raises).
+* ``worker.webhooks.publish.changed(services, record)``: the pipeline's ``on_change``;
+  records new events and queues their deliveries, at once or at the end of the enclosing
+  ``together(services)`` block (never raises).
 * ``worker.webhooks.ssrf.check_webhook_url(url, settings)``: the URL guard for anything that
   accepts a webhook URL.
 * ``worker.webhooks.tasks``: the Celery tasks (``kvsigner.webhooks.deliver`` and

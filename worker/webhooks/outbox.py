@@ -52,22 +52,8 @@ class Publisher:
         Raises Redis errors (the caller logs them; the sweep publishes later).
 
         ``rider``: commands of the caller's (stage metrics) that ride on this call's first
-        round trip, or get one of their own when it makes none; settled either way unless
-        Redis fails first."""
-        length = len(record.history)
-        if (self.seen.get(record.id) or 0) >= length:
-            if rider is not None:
-                rider.record(self.r)
-            return 0
-        if record.webhook_url:
-            if rider is not None:
-                rider.record(self.r)
-        elif not self._any_subscription(record, rider):
-            # Nobody can receive these events, so nothing is stored. The counter need not
-            # move: a subscription made later never receives events older than itself.
-            self._note_seen(record.id, length)
-            return 0
-        return self._store_events(record)
+        round trip (a rider always gets one); settled unless Redis fails first."""
+        return self.publish_many([record], [rider])
 
     def publish_many(self, records: Sequence[TxRecord],
                      riders: Sequence[Rider | None]) -> int:
@@ -99,8 +85,10 @@ class Publisher:
             if answers[0] or rec.webhook_url:
                 created += self._store_events(rec)
             else:
+                # Nobody can receive these events, so nothing is stored. The counter need not
+                # move: a subscription made later never receives events older than itself.
                 if rec.status.terminal:
-                    closed.append(rec.id)
+                    closed.append(rec.id)  # and the sweep need not look at it again
                 self._note_seen(rec.id, len(rec.history))
         if closed:
             self.r.srem(keys.OPEN, *closed)
@@ -153,26 +141,6 @@ class Publisher:
 
     def _note_seen(self, tx_id: str, length: int) -> None:
         self.seen.put(tx_id, max(length, self.seen.get(tx_id) or 0))
-
-    def _any_subscription(self, record: TxRecord, rider: Rider | None) -> bool:
-        """Whether any subscription exists. The record stays open (for the sweep) while it
-        is not terminal, in case one is made before its next change and that change's
-        publication is missed; a terminal one without subscribers is closed."""
-        with self.r.pipeline(transaction=False) as pipe:
-            pipe.exists(keys.SUBS)
-            if not record.status.terminal:
-                pipe.sadd(keys.OPEN, record.id)
-            if rider is not None:
-                rider.queue(pipe)
-            answers = pipe.execute(raise_on_error=False)
-        if rider is not None:
-            rider.settle(self.r, answers[-1])
-        if isinstance(answers[0], Exception):
-            raise answers[0]
-        found = bool(answers[0])
-        if not found and record.status.terminal:
-            self.r.srem(keys.OPEN, record.id)
-        return found
 
     @staticmethod
     def _targets(record: TxRecord, event_type: str, subs: list[Subscription],
