@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops.anvil_nudge import AnvilNudge, http_rpc
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -198,7 +200,10 @@ def anvil_binary() -> str:
 def start_anvil(log_dir: Path, port: int | None = None, chain_id: int = 31337,
                 block_time: float | None = None, extra_args: Sequence[str] = (),
                 register: Registry | None = None) -> ManagedProcess:
-    """Start anvil on 127.0.0.1; automine unless ``block_time`` is given."""
+    """Start anvil on 127.0.0.1; automine unless ``block_time`` is given.
+
+    Watched by an ``ops.anvil_nudge.AnvilNudge`` (``proc.extra['nudge']``), which gets
+    transactions anvil holds but does not mine moving again."""
     port = port or free_port()
     argv = [anvil_binary(), "--host", "127.0.0.1", "--port", str(port),
             "--chain-id", str(chain_id), "--silent"]
@@ -209,6 +214,8 @@ def start_anvil(log_dir: Path, port: int | None = None, chain_id: int = 31337,
     proc.extra.update(port=port, url=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}",
                       argv=argv)
     wait_until(lambda: port_open(port), 30, "anvil", proc)
+    nudge = AnvilNudge(http_rpc(str(proc.extra["url"])))
+    proc.extra.update(nudge=nudge, nudge_thread=nudge.start(proc.alive))
     return proc
 
 

@@ -122,6 +122,7 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     _log("pipeline: warm-up ...")
     warm_up(target.api, target.senders, SINK, timeout)
     start = nonces(node, target.senders, "pending")
+    nudged = target.node_nudges()
     _log(f"pipeline: {args.txs} transactions ...")
     before = meter.sample()
     # CPU is read when the last transaction is finished: reading every record back for
@@ -134,9 +135,15 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     service = {role: ms for role, ms in used.items() if role != "bench"}
     cpu["pipeline_cpu_ms_per_tx"] = round(sum(service.values()), 2) if service else None
     cpu["pipeline_cpu_ms_by_role"] = used or None
+    if nudged is not None:
+        cpu["node_nudges"] = (target.node_nudges() or 0) - nudged
     checked = check_nonces(node, pipeline.records.values(), start)
     params = {**_params(args, target), **cpu}
     notes = list(target.notes) + pipeline.submit_errors[:3]
+    if cpu.get("node_nudges"):
+        notes.append(f"anvil held transactions without mining them {cpu['node_nudges']} "
+                     "time(s) in the measured run; the stack got them moving after 1 - 2 s "
+                     "each (ops/anvil_nudge.py)")
     if target.api.throttled:
         notes.append(f"{target.api.throttled} POSTs got 429 (the key's rate limit) and were "
                      "retried after Retry-After")

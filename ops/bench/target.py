@@ -44,6 +44,14 @@ class Target:
         procs = {p.name: p.pid for p in self.stack.procs} if self.stack is not None else {}
         return {**procs, "bench": os.getpid()} if procs else {}
 
+    def node_nudges(self) -> int | None:
+        """How often so far the started anvil's transactions were got moving
+        (``ops.anvil_nudge``); None without a node of its own."""
+        if self.stack is None:
+            return None
+        nudges = [p.extra["nudge"] for p in self.stack.procs if "nudge" in p.extra]
+        return sum(n.nudges for n in nudges) if nudges else None  # type: ignore[attr-defined]
+
     def close(self) -> None:
         self.api.close()
         if self.stack is not None:
