@@ -39,7 +39,7 @@ from api.context import ApiContext
 from api.errors import error_response
 from worker import context
 from worker.auth import policy
-from worker.auth.keys import ApiKey, ApiKeyStore
+from worker.auth.keys import ApiKey, ApiKeyStore, KnownKeys, record_key
 from worker.auth.ratelimit import RateLimiter, retry_after
 from worker.domain.errors import KvsignerError
 
@@ -62,6 +62,10 @@ class AuthState:
     @cached_property
     def store(self) -> ApiKeyStore:
         return ApiKeyStore(self.ctx.services.redis)
+
+    @cached_property
+    def known(self) -> KnownKeys:
+        return KnownKeys(self.store)
 
     @cached_property
     def limiter(self) -> RateLimiter:
@@ -93,13 +97,18 @@ def _unauthorized(message: str) -> tuple[Response, int]:
 
 def _authenticate(state: AuthState) -> ApiKey | tuple[Response, int]:
     token = bearer_token(request.headers.get("Authorization"))
-    key = state.store.verify(token) if token else None
+    key = state.known.match(token) if token else None
     if key is not None:
         return key
+    return _refused(state, token is not None)
+
+
+def _refused(state: AuthState, presented: bool) -> tuple[Response, int]:
+    """The 401 for a request without a usable key (``presented``: it sent one)."""
     if not state.store.any():
         return _unauthorized("no API key exists yet: create one with `kvsigner apikey "
                              "create NAME` and send it as `Authorization: Bearer <key>`")
-    if token is None:
+    if not presented:
         return _unauthorized("an API key is required: send `Authorization: Bearer <key>`")
     return _unauthorized("the API key is malformed, unknown or revoked")
 
@@ -143,9 +152,14 @@ def _check() -> tuple[Response, int] | None:
     if not isinstance(outcome, ApiKey):
         return outcome
     key = outcome
+    # One round trip: the key still exists (not revoked since this process read it) and
+    # the request is within its rate.
+    wait = state.limiter.admit(key.key_id, record_key(key.key_id))
+    if wait is None:
+        state.known.forget(key.key_id)
+        return _refused(state, True)
     request_log.bind(context.api_key, key.name)
     request_log.bind(policy.current_key, key)
-    wait = state.limiter.wait_seconds(key.key_id)
     if wait > 0:
         response, status = error_response(
             "rate_limited", f"API key {key.name!r} exceeded its rate limit; retry later")

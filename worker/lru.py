@@ -34,3 +34,7 @@ class LruMap(Generic[K, V]):
             self._data.move_to_end(key)
             while len(self._data) > self._size:
                 self._data.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._data.pop(key, None)

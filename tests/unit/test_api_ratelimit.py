@@ -52,3 +52,19 @@ def test_default_burst_and_off_switch(client: redis.Redis) -> None:
 
 def test_retry_after_is_whole_seconds_and_never_zero() -> None:
     assert [retry_after(w) for w in (0.001, 0.5, 1.0, 1.01, 7.2)] == [1, 1, 1, 2, 8]
+
+
+def test_admit_counts_only_while_the_needed_key_exists(client: redis.Redis) -> None:
+    limiter = RateLimiter(client, rate=1.0, burst=1)
+    client.delete("rec")
+    assert limiter.admit("k", "rec") is None  # gone (a revoked API key): refused, not counted
+    client.set("rec", "1")
+    assert limiter.admit("k", "rec") == 0.0
+    wait = limiter.admit("k", "rec")
+    assert wait is not None and 0 < wait <= 1.0
+    client.delete("rec")
+    assert limiter.admit("k", "rec") is None
+    off = RateLimiter(client, rate=0)
+    assert off.admit("k", "rec") is None  # the existence check holds with the limit off
+    client.set("rec", "1")
+    assert [off.admit("k", "rec") for _ in range(5)] == [0.0] * 5

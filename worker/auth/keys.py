@@ -35,6 +35,7 @@ import redis
 
 from worker.domain.errors import KvsignerError
 from worker.domain.requests import parse_address
+from worker.lru import LruMap
 from worker.settings import Secret
 from worker.store.text import as_text
 
@@ -173,6 +174,12 @@ class ApiKeyStore:
         """The key ``presented`` belongs to, or ``None`` when it is malformed, unknown or
         revoked. The secret part is compared in constant time; whether an *id* exists is not
         hidden (ids are not secret)."""
+        found = self.lookup(presented)
+        return None if found is None or not _same_hash(found[0], presented) else found[1]
+
+    def lookup(self, presented: str) -> tuple[bytes, ApiKey] | None:
+        """The stored hash and the key of ``presented``'s id, unchecked (``verify`` checks);
+        None when malformed or unknown."""
         match = KEY_RE.match(presented)
         if match is None:
             return None
@@ -181,7 +188,39 @@ class ApiKeyStore:
         if not raw:
             return None
         stored = raw.get(b"hash", raw.get("hash", b""))
-        stored_bytes = stored if isinstance(stored, bytes) else str(stored).encode()
-        if not hmac.compare_digest(stored_bytes, hash_key(presented).encode()):
+        return (stored if isinstance(stored, bytes) else str(stored).encode(),
+                _from_fields(key_id, raw))
+
+
+class KnownKeys:
+    """The keys one process has read, by id: stored hash and fields. A key never changes
+    once created (revocation deletes it), so a repeated request is checked without reading
+    its record again; whether it still exists is not known here: the caller confirms that in
+    Redis (``RateLimiter.admit`` with the key's ``record_key``, in the rate limit's round
+    trip) and calls ``forget`` when it does not."""
+
+    def __init__(self, store: ApiKeyStore, size: int = 1024) -> None:
+        self.store = store
+        self._known: LruMap[str, tuple[bytes, ApiKey]] = LruMap(size)
+
+    def match(self, presented: str) -> ApiKey | None:
+        """The key ``presented`` belongs to (the secret compared in constant time), read
+        from Redis the first time; None when malformed or unknown. A key returned may have
+        been revoked since it was read."""
+        match = KEY_RE.match(presented)
+        if match is None:
             return None
-        return _from_fields(key_id, raw)
+        found = self._known.get(match.group(1))
+        if found is None:
+            found = self.store.lookup(presented)
+            if found is None:
+                return None
+            self._known.put(match.group(1), found)
+        return found[1] if _same_hash(found[0], presented) else None
+
+    def forget(self, key_id: str) -> None:
+        self._known.discard(key_id)
+
+
+def _same_hash(stored: bytes, presented: str) -> bool:
+    return hmac.compare_digest(stored, hash_key(presented).encode())

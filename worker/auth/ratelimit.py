@@ -17,12 +17,16 @@ import redis
 
 PREFIX = "kvsigner:ratelimit:api:"
 
-# KEYS[1]: the TAT key. ARGV[1]: interval (microseconds), ARGV[2]: burst.
-# Returns 0 when admitted, else the microseconds until the request would be admitted.
+# KEYS[1]: the TAT key; KEYS[2] (optional): a key that must exist (an API key's record, so a
+# revoked key is refused in the same round trip). ARGV[1]: interval (microseconds; 0: no
+# limit), ARGV[2]: burst. Returns -1 when KEYS[2] is missing (nothing counted), 0 when
+# admitted, else the microseconds until the request would be admitted.
 _GCRA = """
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local interval = tonumber(ARGV[1])
+if interval <= 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
 local tolerance = interval * (tonumber(ARGV[2]) - 1)
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
@@ -38,7 +42,8 @@ return 0
 class RateLimiter:
     """``rate`` requests per second with bursts of ``burst``, per key name, in ``client``.
 
-    ``rate <= 0`` turns the limiter off (every request admitted, no Redis call).
+    ``rate <= 0`` turns the limiter off (every request admitted; ``wait_seconds`` then makes
+    no Redis call).
     """
 
     def __init__(self, client: redis.Redis, rate: float, burst: int | None = None,
@@ -57,9 +62,16 @@ class RateLimiter:
         would be (nothing is counted for a refused request)."""
         if not self.enabled:
             return 0.0
-        interval_us = max(1, round(1_000_000 / self.rate))
-        wait_us = int(self._script(keys=[self.prefix + key], args=[interval_us, self.burst]))
-        return wait_us / 1_000_000
+        return self.admit(key, None) or 0.0  # None only comes of a missing ``needs`` key
+
+    def admit(self, key: str, needs: str | None) -> float | None:
+        """``wait_seconds`` that first checks, in the same round trip, that the Redis key
+        ``needs`` exists: None when it does not (nothing counted). Asks Redis even when the
+        limiter is off."""
+        interval_us = max(1, round(1_000_000 / self.rate)) if self.enabled else 0
+        keys = [self.prefix + key] + ([needs] if needs is not None else [])
+        answer = int(self._script(keys=keys, args=[interval_us, self.burst]))
+        return None if answer < 0 else answer / 1_000_000
 
 
 def retry_after(wait: float) -> int:

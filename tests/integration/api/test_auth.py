@@ -197,6 +197,30 @@ def cli(redis_url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           env=env, capture_output=True, text=True, timeout=60)
 
 
+def test_a_known_key_costs_one_round_trip_and_its_revocation_counts_at_once(
+        make: Any) -> None:
+    api = make()
+    auth = api.key("ci")
+    trips: list[str] = []
+    real = api.services.redis.execute_command
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        trips.append(str(args[0]))
+        return real(*args, **kwargs)
+
+    api.services.redis.execute_command = counted  # type: ignore[method-assign]
+    assert api.client.get("/status", headers=auth).status_code == 200
+    first, trips[:] = list(trips), []
+    assert api.client.get("/status", headers=auth).status_code == 200
+    # The key's record is read once per process; after that only the script that checks it
+    # still exists and counts the request's rate.
+    assert first.count("HGETALL") == 1 and "HGETALL" not in trips
+    assert len(trips) == len(first) - 1
+    assert api.keys.revoke("ci")
+    resp = api.client.get("/status", headers=auth)
+    assert resp.status_code == 401 and error(resp) == "unauthorized"
+
+
 def test_apikey_command_creates_lists_and_revokes(redis_url: str, make: Any,
                                                   accounts: list[str]) -> None:
     created = cli(redis_url, "create", "deploy", "--sender", accounts[0], "--read-only")
