@@ -19,7 +19,7 @@ from api.context import ApiContext, install
 from api.errors import register_error_handlers
 from worker.services import Services
 from worker.settings import Settings
-from worker.submit import via_inbox
+from worker.submit import InboxEnqueue
 
 BLUEPRINTS = (transactions.bp, accounts.bp, health.bp, openapi.bp, webhooks.blueprint,
               rpc.blueprint, rpc_ws.blueprint,
@@ -38,7 +38,7 @@ def create_app(services: Services | None = None,
     app.config["MAX_CONTENT_LENGTH"] = app_max_content_length(
         services.settings.api_max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep documented field order
-    install(app, ApiContext(services=services, enqueue=enqueue or via_inbox(services.inbox),
+    install(app, ApiContext(services=services, enqueue=enqueue or InboxEnqueue(services.inbox),
                             checks=DependencyChecks(services)))
     install_auth(app)
     for blueprint in BLUEPRINTS:

@@ -12,28 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api.context import ApiContext, api_context
+from api.context import api_context
 from worker.rpc.endpoint import build_dispatcher
 from worker.rpc.errors import INTERNAL_ERROR, INVALID_REQUEST, RpcError, error_response
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("rpc", __name__)
-
-
-def enqueue_with(ctx: ApiContext) -> Callable[[str], None]:
-    """``ctx.enqueue`` that logs a broker failure instead of raising: the record is saved as
-    ``queued`` and the sweeper queues it later (failing would invite a duplicate resend)."""
-    def enqueue(tx_id: str) -> None:
-        try:
-            ctx.enqueue(tx_id)
-        except Exception:
-            log.exception("enqueue of %s failed; the sweeper will queue it", tx_id)
-    return enqueue
 
 
 def rpc_error(status: int, code: int, message: str) -> Response:
@@ -61,7 +49,7 @@ def rpc() -> Response:
         body = _read_body(ctx.services.settings.api_max_body_bytes)
         if body is None:
             return rpc_error(413, INVALID_REQUEST, "the body is larger than this API accepts")
-        text = build_dispatcher(ctx.services, enqueue_with(ctx)).handle_text(body)
+        text = build_dispatcher(ctx.services, ctx.enqueue).handle_text(body)
     except Exception:
         # The dispatcher answers every request itself; this is a bug or a lost client.
         log.exception("POST /rpc failed")

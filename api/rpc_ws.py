@@ -23,7 +23,7 @@ from flask import Blueprint, Response, request
 from simple_websocket import Server
 
 from api.context import api_context
-from api.rpc import enqueue_with, rpc_error
+from api.rpc import rpc_error
 from worker.auth import policy
 from worker.auth.keys import ApiKey
 from worker.rpc.endpoint import build_dispatcher
@@ -87,7 +87,7 @@ def websocket() -> Response:
     except Exception as exc:
         log.info("WebSocket handshake failed: %s", type(exc).__name__)
         return rpc_error(400, INVALID_REQUEST, "WebSocket handshake failed")
-    enqueue = enqueue_with(ctx)
+    enqueue = ctx.enqueue
     guard = message_guard(policy.current_key.get())
     try:
         WsSession(conn, lambda extra: build_dispatcher(ctx.services, enqueue, extra, guard),

@@ -8,7 +8,6 @@ another body answers 409 ``idempotency_conflict``.
 
 from __future__ import annotations
 
-import logging
 import re
 
 from flask import Blueprint, Response, jsonify, request
@@ -21,7 +20,6 @@ from worker.domain.errors import KvsignerError
 from worker.store.listing import list_page
 from worker.submit import submit_transaction
 
-log = logging.getLogger(__name__)
 bp = Blueprint("transactions", __name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -29,21 +27,12 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _enqueue_or_leave_to_sweeper(tx_id: str) -> None:
-    """The record is already saved as ``queued``; if the broker is down, the sweeper queues
-    it later. Failing the request instead would invite a client retry, i.e. a duplicate."""
-    try:
-        api_context().enqueue(tx_id)
-    except Exception:
-        log.exception("enqueue of %s failed; the sweeper will queue it", tx_id)
-
-
 @bp.post("/transactions")
 def create_transaction() -> tuple[Response, int]:
     body = read_json_object(request, services().settings.api_max_body_bytes)
     record, created = submit_transaction(
         services(), body, request.headers.get(IDEMPOTENCY_HEADER),
-        enqueue=_enqueue_or_leave_to_sweeper)
+        enqueue=api_context().enqueue)
     response = jsonify(record.to_api())
     response.headers["Location"] = f"/transactions/{record.id}"
     if not created:

@@ -15,7 +15,7 @@ from worker.steps import Step
 from worker.store import inbox as inbox_module
 from worker.store.inbox import Inbox
 from worker.store.leases import Leases
-from worker.submit import via_inbox
+from worker.submit import InboxEnqueue
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_a_claimed_mark_expires_or_is_given_up(inbox: Inbox,
 
 def test_enqueue_sends_a_drain_only_when_it_claimed_the_mark(inbox: Inbox) -> None:
     sent: list[Inbox] = []
-    enqueue = via_inbox(inbox, send=sent.append)
+    enqueue = InboxEnqueue(inbox, send=sent.append)
     enqueue("a")
     enqueue("b")
     assert sent == [inbox] and inbox.waiting() == 2
@@ -71,7 +71,7 @@ def test_a_drain_that_cannot_be_sent_gives_up_the_mark(inbox: Inbox,
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(app, "send_task", broker_down)
-    enqueue = via_inbox(inbox)
+    enqueue = InboxEnqueue(inbox)
     with pytest.raises(ConnectionError):
         enqueue("a")
     assert inbox.waiting() == 1  # a later drain still takes it (or the sweeper queues it)
@@ -125,3 +125,16 @@ def test_a_batch_releases_its_leases_together_at_its_end(inbox: Inbox) -> None:
     for name in ("a", "b"):
         with other.hold(name, 5) as taken:
             assert taken  # released when the batch ended
+
+
+def test_a_put_in_a_multi_claims_the_mark_like_put(inbox: Inbox) -> None:
+    def put_in(tx_id: str) -> bool:
+        with inbox.r.pipeline() as pipe:
+            index = inbox.put_in(pipe, tx_id)
+            return bool(pipe.execute()[index])
+
+    assert put_in("a") is True
+    assert put_in("b") is False  # a drain is pending
+    assert inbox.put("c") is False
+    assert inbox.take(4).ids == ["a", "b", "c"]
+    assert put_in("d") is True

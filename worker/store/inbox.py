@@ -73,6 +73,15 @@ class Inbox:
         """Append ``tx_id``; True when no drain was pending and the caller must send one."""
         return bool(self._put(keys=[KEY, MARK], args=[tx_id, _ms(MARK_SECONDS)]))
 
+    def put_in(self, pipe: Any, tx_id: str) -> int:
+        """``put`` queued in ``pipe``, a MULTI (atomic like the script; plain commands, as
+        a pipeline would ask Redis about a script first). Returns the index of the reply
+        that is truthy when the caller claimed the mark and must send a drain."""
+        pipe.rpush(KEY, tx_id)
+        index = len(pipe.command_stack)
+        pipe.set(MARK, "1", nx=True, px=_ms(MARK_SECONDS))
+        return index
+
     def take(self, n: int) -> Batch:
         """Up to ``n`` ids from the front (``n`` >= 1). Clears the mark first, so an id put
         after this call always has a drain coming."""

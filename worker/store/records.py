@@ -142,13 +142,17 @@ class RecordStore:
     # --- create -------------------------------------------------------------------------
     def create(self, rec: TxRecord, idempotency_key: str | None = None,
                fingerprint: str | None = None,
-               also: Callable[[Any], None] | None = None) -> tuple[TxRecord, bool]:
+               also: Callable[[Any], Callable[[list[Any]], None] | None] | None = None
+               ) -> tuple[TxRecord, bool]:
         """Save a new record; returns ``(record, created)``.
 
         With an idempotency key already used for the same ``fingerprint``, returns the
         existing record and ``created=False`` (nothing written). Used with another
         fingerprint: raises ``ValidationError('idempotency_conflict')``. ``also(pipe)``
-        queues more commands in the same transaction (only when the record is created).
+        queues more commands in the same transaction (only when the record is created) and
+        may return a function, which is called with the transaction's replies once it ran
+        (all of them, in order: a command's index is ``len(pipe.command_stack)`` just
+        before it was queued).
         """
         idem = self._idem_key(idempotency_key) if idempotency_key else None
         with self.r.pipeline() as pipe:
@@ -173,9 +177,10 @@ class RecordStore:
                         pipe.set(idem, json.dumps({"hash": fingerprint, "id": rec.id}),
                                  ex=self.ttl)
                     self._write_new(pipe, rec)
-                    if also is not None:
-                        also(pipe)
-                    pipe.execute()
+                    after = also(pipe) if also is not None else None
+                    replies = pipe.execute()
+                    if after is not None:
+                        after(replies)
                     return rec, True
                 except redis.WatchError:
                     continue
