@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+from tests.integration.redis_trips import counted_trips
 from worker import metrics
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
 from worker.settings import Settings
@@ -47,23 +48,6 @@ def advanced(store: RecordStore, *statuses: Status) -> TxRecord:
     for status in statuses:
         rec, _ = store.update(rec.id, partial(TxRecord.transition, status=status))
     return rec
-
-
-def counted_trips(client: redis.Redis) -> list[str]:
-    trips: list[str] = []
-    real_pipeline, real_command = client.pipeline, client.execute_command
-
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
-        trips.append("pipeline")
-        return real_pipeline(*args, **kwargs)
-
-    def command(*args: Any, **kwargs: Any) -> Any:
-        trips.append(str(args[0]))
-        return real_command(*args, **kwargs)
-
-    client.pipeline = pipeline  # type: ignore[method-assign]
-    client.execute_command = command  # type: ignore[method-assign]
-    return trips
 
 
 def stage_total(client: redis.Redis, stage: str) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from ops.processes import ManagedProcess
 from tests.integration.api.helpers import vault_env
+from tests.integration.redis_trips import counted_trips
 from worker.domain.records import Status
 from worker.services import Services
 from worker.settings import Settings
@@ -35,23 +36,6 @@ def transfer(svc: Services) -> dict[str, Any]:
     return {"from": sender, "to": sender, "value": "1"}
 
 
-def counted_trips(svc: Services) -> list[str]:
-    trips: list[str] = []
-    real_pipeline, real_command = svc.redis.pipeline, svc.redis.execute_command
-
-    def pipeline(*args: Any, **kwargs: Any) -> Any:
-        trips.append("pipeline")
-        return real_pipeline(*args, **kwargs)
-
-    def command(*args: Any, **kwargs: Any) -> Any:
-        trips.append(str(args[0]))
-        return real_command(*args, **kwargs)
-
-    svc.redis.pipeline = pipeline  # type: ignore[method-assign]
-    svc.redis.execute_command = command  # type: ignore[method-assign]
-    return trips
-
-
 def test_the_record_and_its_place_in_the_inbox_take_one_round_trip(
         services: Services) -> None:
     sent: list[Inbox] = []
@@ -59,7 +43,7 @@ def test_the_record_and_its_place_in_the_inbox_take_one_round_trip(
     body = transfer(services)
     submit_transaction(services, body, enqueue=enqueue)  # warm: chain id, accounts
     services.inbox.take(10)
-    trips = counted_trips(services)
+    trips = counted_trips(services.redis)
     first, _ = submit_transaction(services, body, enqueue=enqueue)
     assert trips == ["pipeline"]  # record, indexes, open set and inbox in one MULTI
     second, _ = submit_transaction(services, body, enqueue=enqueue)

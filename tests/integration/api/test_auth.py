@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from ops.processes import ROOT
+from tests.integration.redis_trips import counted_trips
 from worker.auth.keys import ApiKeyStore
 from worker.services import Services
 from worker.settings import Settings
@@ -201,14 +202,7 @@ def test_a_known_key_costs_one_round_trip_and_its_revocation_counts_at_once(
         make: Any) -> None:
     api = make()
     auth = api.key("ci")
-    trips: list[str] = []
-    real = api.services.redis.execute_command
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        trips.append(str(args[0]))
-        return real(*args, **kwargs)
-
-    api.services.redis.execute_command = counted  # type: ignore[method-assign]
+    trips = counted_trips(api.services.redis)
     assert api.client.get("/status", headers=auth).status_code == 200
     first, trips[:] = list(trips), []
     assert api.client.get("/status", headers=auth).status_code == 200
