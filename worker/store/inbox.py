@@ -2,7 +2,7 @@
 
 A new record's id is appended to one Redis list (``put``; ``put_in`` does it inside the
 transaction that saves the record), and a ``kvsigner.drain`` message is sent only when none
-is pending: ``put`` claims a short-lived mark in the same step, and only the caller that
+is pending: ``put`` claims a short-lived mark in the same transaction, and only the caller that
 claimed it sends the message. A drain (``take``) clears the mark, takes up to ``n`` ids from
 the front and, when more are waiting, claims the mark again so that its caller sends the next
 drain at once: a backlog is shared out batch by batch among the worker threads that come
@@ -29,13 +29,6 @@ KEY = f"{PREFIX}inbox"
 MARK = f"{PREFIX}inbox:drain"
 #: How long a claimed mark stands for a drain message that may have been lost.
 MARK_SECONDS = 5.0
-
-# KEYS: inbox, mark. ARGV: id, mark expiry (ms). Returns 1 when the caller claimed the mark.
-_PUT = """
-redis.call('RPUSH', KEYS[1], ARGV[1])
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
-"""
 
 # KEYS: inbox, mark. ARGV: how many ids, mark expiry (ms). Returns {claimed, ids...}; LPOP
 # one at a time because LPOP with a count needs Redis 6.2.
@@ -66,17 +59,18 @@ class Batch:
 class Inbox:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
-        self._put = client.register_script(_PUT)
         self._take = client.register_script(_TAKE)
 
     def put(self, tx_id: str) -> bool:
         """Append ``tx_id``; True when no drain was pending and the caller must send one."""
-        return bool(self._put(keys=[KEY, MARK], args=[tx_id, _ms(MARK_SECONDS)]))
+        with self.r.pipeline() as pipe:
+            index = self.put_in(pipe, tx_id)
+            return bool(pipe.execute()[index])
 
     def put_in(self, pipe: Any, tx_id: str) -> int:
-        """``put`` queued in ``pipe``, a MULTI (atomic like the script; plain commands, as
-        a pipeline would ask Redis about a script first). Returns the index of the reply
-        that is truthy when the caller claimed the mark and must send a drain."""
+        """``put`` queued in ``pipe``, a MULTI (plain commands rather than a script, as a
+        pipeline would ask Redis about a script first). Returns the index of the reply that
+        is truthy when the caller claimed the mark and must send a drain."""
         pipe.rpush(KEY, tx_id)
         index = len(pipe.command_stack)
         pipe.set(MARK, "1", nx=True, px=_ms(MARK_SECONDS))
