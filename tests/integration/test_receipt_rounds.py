@@ -12,6 +12,7 @@ import pytest
 
 from ops.processes import ManagedProcess
 from tests.integration.api.helpers import vault_env
+from tests.integration.redis_trips import counted_trips
 from tests.integration.stack_helpers import rpc
 from worker.domain.records import Status, TxRecord
 from worker.services import Services
@@ -268,14 +269,7 @@ def _hash(svc: Services, tx_id: str) -> str:
 
 def test_a_batch_of_records_joins_the_rounds_in_one_round_trip(services: Services) -> None:
     tracked = TrackedSet(services.redis)
-    trips: list[str] = []
-    real = tracked.r.pipeline
-
-    def counting(*args: object, **kwargs: object) -> object:
-        trips.append("pipeline")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    tracked.r.pipeline = counting  # type: ignore[method-assign]
+    trips = counted_trips(tracked.r)
     token = tracked.add_many({"a": 0.0, "b": 0.0, "c": 30.0}, TTL)
     assert trips == ["pipeline"] and token is not None  # and it started the chain
     assert [tx_id for tx_id, _ in tracked.due(10)] == ["a", "b"]  # c is due later
