@@ -120,7 +120,8 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
         if snapshot is not None:
             node.call("evm_revert", [snapshot])
     _log("pipeline: warm-up ...")
-    warm_up(target.api, target.senders, SINK, timeout)
+    clients = args.clients or len(target.senders)
+    warm_up(target.api, target.senders, SINK, timeout, clients)
     start = nonces(node, target.senders, "pending")
     nudged = target.node_nudges()
     _log(f"pipeline: {args.txs} transactions ...")
@@ -128,8 +129,8 @@ def run(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     # CPU is read when the last transaction is finished: reading every record back for
     # the report is the benchmark's work, not the pipeline's.
     finished: list[Any] = []
-    pipeline = run_pipeline(target.api, target.senders, args.txs, SINK,
-                            args.clients or len(target.senders), timeout, args.rate,
+    pipeline = run_pipeline(target.api, target.senders, args.txs, SINK, clients, timeout,
+                            args.rate,
                             on_finished=lambda: finished.append(meter.sample()))
     used = per_tx_ms(before, finished[0] if finished else meter.sample(), args.txs)
     service = {role: ms for role, ms in used.items() if role != "bench"}

@@ -70,9 +70,16 @@ def transfer(sender: str, sink: str) -> dict[str, Any]:
     return {"from": sender, "to": sink, "value": "1", "gas": TRANSFER_GAS}
 
 
-def warm_up(api: ApiClient, senders: Sequence[str], sink: str, timeout: float) -> None:
-    """One transaction per sender, waited for: workers connect, fetch tokens and keys."""
-    ids = [api.submit(transfer(s, sink)).id for s in senders]
+def warm_up(api: ApiClient, senders: Sequence[str], sink: str, timeout: float,
+            clients: int = 1) -> None:
+    """A transaction per sender (at least one per client), posted from ``clients`` threads
+    at once and waited for: workers connect and fetch tokens and keys, and the client's
+    connections for the measured run are opened, each to an API process that has served
+    a request (its first one loads the vault's keys)."""
+    bodies = [transfer(senders[i % len(senders)], sink)
+              for i in range(max(len(senders), clients))]
+    with ThreadPoolExecutor(max(1, clients), thread_name_prefix="bench-warm") as pool:
+        ids = [s.id for s in pool.map(api.submit, bodies)]
     fetch_until_finished(api, ids, timeout)
 
 
