@@ -1,4 +1,5 @@
-"""The WSGI entry point for production servers: ``gunicorn api.wsgi:app``.
+"""The WSGI entry point for production servers: ``gunicorn api.wsgi:app -c
+python:api.gunicorn_conf`` (the hooks warm each worker process up, ``api.gunicorn_conf``).
 
 The app is created at import, as gunicorn expects; configuration comes from the environment
 (``worker.settings``), and logs go to stderr in KVSIGNER_LOG_FORMAT with secrets redacted.

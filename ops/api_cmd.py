@@ -1,9 +1,9 @@
 """``kvsigner api [--host 127.0.0.1] [--port 8080]``: serve the HTTP API for development.
 
 A threaded werkzeug server (one thread per request): good for development and tests, not
-for production, where ``gunicorn api.wsgi:app`` serves the same app. Prints the URL it
-listens on (``--port 0`` picks a free port) and stops cleanly on SIGTERM or SIGINT, closing
-its connections to Redis and the vault.
+for production, where ``gunicorn api.wsgi:app -c python:api.gunicorn_conf`` serves the
+same app. Prints the URL it listens on (``--port 0`` picks a free port) and stops cleanly on
+SIGTERM or SIGINT, closing its connections to Redis and the vault.
 """
 
 from __future__ import annotations

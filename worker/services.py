@@ -6,6 +6,7 @@ Nothing here runs at import time: the API app factory and the Celery worker each
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import AbstractContextManager
 from functools import cached_property
@@ -27,6 +28,8 @@ from worker.store.inbox import Inbox
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
 from worker.store.tracked import TrackedSet
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -102,6 +105,20 @@ class Services:
 
     def accounts(self) -> list[VaultAccount]:
         return self.signer.accounts()
+
+    def warm(self) -> None:
+        """Load what the first requests would otherwise wait for: the vault's key list
+        (discovery: a listing and a read per key) and the node's chain id. Best effort, for
+        a background thread at process start: what fails is logged (its error code only)
+        and left to the first request that needs it. Never raises."""
+        for what, load in (("the vault's accounts", self.accounts),
+                           ("the chain id", self.chain_id)):
+            try:
+                load()
+            except Exception as exc:
+                code = exc.code if isinstance(exc, KvsignerError) else type(exc).__name__
+                log.warning("warm-up: %s not loaded (%s); the first request that needs "
+                            "them tries again", what, code)
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -105,7 +105,8 @@ def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int 
 def _start_gunicorn(stack: DevStack, processes: int) -> str:
     """Serve ``api.wsgi:app`` with the stack's environment; ``stack.stop()`` ends it too."""
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}",
+    argv = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "-c", "python:api.gunicorn_conf",
+            "--bind", f"127.0.0.1:{port}",
             "--worker-class", "gthread", "--workers", str(processes), "--threads", "8",
             "--timeout", "60"]
     proc = spawn("api-gunicorn", argv, stack.data_dir / "logs" / "api-gunicorn.log",

@@ -88,6 +88,7 @@ def test_the_api_runs_under_gunicorn_with_a_health_check(compose: dict[str, Any]
     api = _services(compose)["api"]
     args = [_resolve_defaults(a) for a in _command(api)]
     assert args[:2] == ["gunicorn", "api.wsgi:app"]
+    assert args[args.index("-c") + 1] == "python:api.gunicorn_conf"  # the warm-up hooks
     assert args[args.index("--worker-class") + 1] == "gthread"
     assert int(args[args.index("--threads") + 1]) > 1
     assert args[args.index("--bind") + 1] == "0.0.0.0:8080"
