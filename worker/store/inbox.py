@@ -3,10 +3,11 @@
 A new record's id is appended to one Redis list (``put``; ``put_in`` does it inside the
 transaction that saves the record), and a ``kvsigner.drain`` message is sent only when none
 is pending: ``put`` claims a short-lived mark in the same transaction, and only the caller
-that claimed it sends the message. A drain (``take``) clears the mark, takes up to ``n`` ids from
-the front and, when more are waiting, claims the mark again so that its caller sends the next
-drain at once: a backlog is shared out batch by batch among the worker threads that come
-free, while one Celery message, its delivery and its acknowledgement serve a whole batch.
+that claimed it sends the message. A drain (``take``) clears the mark, takes up to ``n`` ids
+from the front and, when more are waiting, claims the mark again so that its caller sends
+the next drain at once: a backlog is shared out batch by batch among the worker threads
+that come free, while one Celery message, its delivery and its acknowledgement serve a
+whole batch.
 
 Nothing waits forever when a message is lost or a worker dies holding ids it took: the mark
 expires after ``MARK_SECONDS`` (the next ``put`` sends a drain again), beat sends a drain every
