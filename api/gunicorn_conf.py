@@ -5,7 +5,16 @@
 what its first requests would otherwise wait for: the vault's key list, the node's chain id
 and the Celery app that sends drain messages. The process serves at once; a dependency that
 is down only leaves the loading to the first request that needs it (``/readyz`` reports
-it). Only gunicorn hooks are defined here: gunicorn reads every setting name of this module.
+it).
+
+``reuse_port``: every worker process listens on a socket of its own (``SO_REUSEPORT``) and
+the kernel spreads new connections over them. With one socket shared by all processes, the
+process that happens to be running accepts a burst of connections (a client's keep-alive
+pool opening at once) and keeps them: one process then serves every request of that client
+on one core while the other idles. The price: connections still waiting to be accepted by a
+process that stops are reset, and the port is only served once a process has started.
+
+Gunicorn reads every setting name of this module: define nothing else at module level.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ from typing import Any
 
 from api.context import EXTENSION
 from worker.services import Services
+
+reuse_port = True
 
 
 def _warm(services: Services) -> None:
