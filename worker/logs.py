@@ -39,6 +39,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(client_secret|client_assertion|password)=[^&\s\"']+"),
      r"\1=" + REDACTED),
 )
+#: Text each of ``_PATTERNS`` needs in order to match: most log text holds none of it, and
+#: one search for these is a fraction of the cost of four substitutions.
+_CUES = re.compile(r"(?i)bearer|kvs_|whsec_|client_secret|client_assertion|password")
 #: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}
@@ -57,6 +60,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for literal in self.literals:
             text = text.replace(literal, REDACTED)
+        if not _CUES.search(text):
+            return text
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text

@@ -9,9 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from worker import context
-from worker.logs import AZURE_HTTP_LOGGER, PER_CALL_LOGGERS, REDACTED, Redactor, configure
+from worker.logs import (
+    _PATTERNS,
+    AZURE_HTTP_LOGGER,
+    PER_CALL_LOGGERS,
+    REDACTED,
+    Redactor,
+    configure,
+)
 from worker.settings import Secret, Settings
 
 CLIENT_SECRET = "Zx9~client.secret-value_42"
@@ -131,6 +140,29 @@ def test_configure_replaces_its_own_handler_only(capture: io.StringIO) -> None:
 def test_short_literals_are_not_scrubbed_by_value() -> None:
     redact = Redactor(["abc", "", "long-enough-secret"])
     assert redact("abc long-enough-secret") == f"abc {REDACTED}"
+
+
+_CREDENTIAL_PARTS = st.sampled_from([
+    "Bearer ", "bEaReR\t", "kvs_", "kvs_0123456789ab_", "kvs_fedcba987654_", "whsec_",
+    "client_secret=", "CLIENT_ASSERTION=", "Password=", "authorization=\"", "=", "&", " ",
+    '"', "'", "x", "S3cr3t", "0123456789ab", "_", "-", ".", "/", "\n", "é", "\\b",
+])
+
+
+@given(st.lists(st.one_of(_CREDENTIAL_PARTS, st.text(max_size=8)), max_size=12).map("".join))
+@example("x bearer t")
+@example("kvs_fedcba987654_k")
+@example("whsec_w")
+@example("client_secret=c")
+@example("Client_Assertion=a")
+@example("PASSWORD=p")
+def test_the_quick_check_never_changes_what_is_redacted(text: str) -> None:
+    # Redactor skips its patterns when the text holds none of their cue words; every
+    # pattern applied regardless must give the same result.
+    expected = text
+    for pattern, replacement in _PATTERNS:
+        expected = pattern.sub(replacement, expected)
+    assert Redactor()(text) == expected
 
 
 def test_bearer_tokens_go_but_auth_challenges_stay() -> None:
