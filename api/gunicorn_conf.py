@@ -13,19 +13,47 @@ process that happens to be running accepts a burst of connections (a client's ke
 pool opening at once) and keeps them: one process then serves every request of that client
 on one core while the other idles. The price: connections still waiting to be accepted by a
 process that stops are reset, and the port is only served once a process has started.
+``on_starting`` turns it off where per-process sockets do not work: a Unix socket (Linux
+refuses ``SO_REUSEPORT`` on one, and no worker process could start), a socket passed in as
+``fd://N`` or by systemd's socket activation (it would be ignored).
 
-Gunicorn reads every setting name of this module: define nothing else at module level.
+Gunicorn takes every module-level name that is one of its settings or hooks; helpers here
+start with an underscore.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from api.context import EXTENSION
 from worker.services import Services
 
 reuse_port = True
+
+
+def _sockets_per_process_work(addresses: Sequence[object],
+                              environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether every address gunicorn binds can have a socket per process: TCP addresses
+    (host, port) only, and no socket handed over by systemd."""
+    if environ.get("LISTEN_FDS") and environ.get("LISTEN_PID") == str(os.getpid()):
+        return False
+    return all(isinstance(address, tuple) for address in addresses)
+
+
+def on_starting(server: Any) -> None:
+    """Keep gunicorn's one shared socket where sockets per process would not work."""
+    if server.cfg.reuse_port and not _sockets_per_process_work(server.cfg.address):
+        server.cfg.set("reuse_port", False)
+        server.log.info("reuse_port off: a Unix or inherited socket is shared by the "
+                        "worker processes")
+
+
+def on_reload(server: Any) -> None:
+    """A reload (SIGHUP) reads this module again: decide again before new workers start."""
+    on_starting(server)
 
 
 def _warm(services: Services) -> None:

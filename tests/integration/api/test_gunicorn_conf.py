@@ -1,7 +1,7 @@
 """The API under gunicorn with kvsigner's settings and hooks (``api.gunicorn_conf``): every
 worker process loads the vault's key list as it starts, before any request reaches it, and
-listens on a socket of its own, so a burst of new connections is spread over the
-processes."""
+listens on a TCP socket of its own, so a burst of new connections is spread over the
+processes; a Unix socket stays one socket that every process serves."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import socket
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,21 +24,35 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def gunicorn(redis_url: str, emulator: ManagedProcess, anvil: ManagedProcess,
-             tmp_path: Path) -> Iterator[tuple[ManagedProcess, int, Path]]:
-    """gunicorn with two worker processes: (process, port, log file)."""
+def start(redis_url: str, emulator: ManagedProcess, anvil: ManagedProcess,
+          tmp_path: Path) -> Iterator[Callable[[str], tuple[ManagedProcess, Path]]]:
+    """``start(bind)``: gunicorn with two worker processes, (process, log file)."""
     env = {**os.environ, **vault_env(emulator), "KVSIGNER_REDIS_URL": redis_url,
            "KVSIGNER_NODE_URL": str(anvil.extra["url"]), "KVSIGNER_LOG_LEVEL": "INFO"}
-    log = tmp_path / "gunicorn.log"
-    port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "-c", "python:api.gunicorn_conf",
-            "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-            "--workers", "2", "--threads", "2"]
-    proc = spawn("api-gunicorn", argv, log, env=env)
+    started: list[ManagedProcess] = []
+
+    def run(bind: str) -> tuple[ManagedProcess, Path]:
+        log = tmp_path / "gunicorn.log"
+        argv = [sys.executable, "-m", "gunicorn", "api.wsgi:app",
+                "-c", "python:api.gunicorn_conf", "--bind", bind,
+                "--worker-class", "gthread", "--workers", "2", "--threads", "2"]
+        started.append(spawn("api-gunicorn", argv, log, env=env))
+        return started[-1], log
+
     try:
-        yield proc, port, log
+        yield run
     finally:
-        proc.stop()
+        for proc in started:
+            proc.stop()
+
+
+@pytest.fixture
+def gunicorn(start: Callable[[str], tuple[ManagedProcess, Path]]
+             ) -> tuple[ManagedProcess, int, Path]:
+    """gunicorn on a TCP port: (process, port, log file)."""
+    port = free_port()
+    proc, log = start(f"127.0.0.1:{port}")
+    return proc, port, log
 
 
 def _workers(master_pid: int) -> list[psutil.Process]:
@@ -99,3 +113,31 @@ def test_a_burst_of_connections_reaches_both_processes(
         wait_until(lambda: sum(held().values()) == 16, 30, "all 16 connections accepted",
                    proc)
         assert len(+held()) == 2, held()
+
+
+def test_a_unix_socket_is_shared_by_every_process(
+        start: Callable[[str], tuple[ManagedProcess, Path]], tmp_path: Path) -> None:
+    path = str(tmp_path / "api.sock")
+    proc, log = start(f"unix:{path}")
+
+    def listeners() -> dict[int, list[str]]:
+        return {p.pid: [os.readlink(f"/proc/{p.pid}/fd/{conn.fd}")
+                        for conn in p.net_connections(kind="unix")
+                        if conn.laddr == path and conn.status == psutil.CONN_NONE]
+                for p in [psutil.Process(proc.pid), *_workers(proc.pid)]}
+
+    wait_until(lambda: len(_workers(proc.pid)) == 2
+               and "Booting worker" in log.read_text()
+               and log.read_text().count(" accounts (3 enabled)") >= 2, 60,
+               "both gunicorn processes to start", proc)
+    held = listeners()
+    # One socket, bound by the master and inherited by both workers (a socket per worker
+    # cannot be had: Linux refuses SO_REUSEPORT on a Unix socket, and no worker started).
+    assert len(held) == 3 and all(len(ids) == 1 for ids in held.values()), held
+    assert len({ids[0] for ids in held.values()}) == 1, held
+    for _ in range(4):
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(5)
+            client.connect(path)
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n")
+            assert client.recv(64).startswith(b"HTTP/1.1 200"), "no answer on the socket"
