@@ -8,6 +8,9 @@ key filtering without a network.
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -91,15 +94,21 @@ class Clock:
 def setup(monkeypatch: pytest.MonkeyPatch) -> Any:
     vault = {n: vault_key(n) for n in ("a", "b")}
     fake = FakeKeyClient(vault)
-    calls: dict[str, Any] = {"discover": 0}
+    calls: dict[str, Any] = {"discover": 0, "done": 0}
     real_discover = azure_key_vault.discover
 
     def counting_discover(client: Any, tag: str | None, redact: tuple[str, ...]) -> Any:
         calls["discover"] += 1
-        failure = calls.get("fail")
-        if isinstance(failure, Exception):
-            raise failure
-        return real_discover(fake, tag, redact)  # type: ignore[arg-type]
+        try:
+            gate = calls.get("gate")
+            if gate is not None:
+                assert gate.wait(10), "the test never opened the gate"
+            failure = calls.get("fail")
+            if isinstance(failure, Exception):
+                raise failure
+            return real_discover(fake, tag, redact)  # type: ignore[arg-type]
+        finally:
+            calls["done"] += 1
 
     cryptos: dict[str, FakeCrypto] = {}
 
@@ -130,15 +139,78 @@ def http_error(status: int, code: str, inner: str | None = None,
     return cls(response=response)
 
 
+def finished(calls: dict[str, Any], count: int) -> None:
+    """Wait until ``count`` discoveries have ended and no refresh thread is left."""
+    deadline = time.monotonic() + 10
+    while calls["done"] < count or any(
+            t.name == "kvsigner-vault-refresh" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, f"{calls['done']} discoveries ended, not {count}"
+        time.sleep(0.005)
+
+
 def test_lazy_discovery_and_periodic_refresh(setup: Any) -> None:
     assert setup.calls["discover"] == 0  # constructing makes no call
     assert [a.address for a in setup.signer.accounts()] == [addr("a"), addr("b")]
     setup.signer.accounts()
     setup.signer.sign_digest(addr("a"), b"\x01" * 32)
     assert setup.calls["discover"] == 1  # cached: no fetch per access or per signature
+    setup.vault["c"] = vault_key("c")
     setup.clock.now += 61
     setup.signer.accounts()
+    finished(setup.calls, 2)
     assert setup.calls["discover"] == 2
+    assert [a.key_name for a in setup.signer.accounts()] == ["a", "b", "c"]
+
+
+def test_a_due_refresh_never_holds_up_the_caller(setup: Any) -> None:
+    setup.signer.accounts()
+    setup.vault["c"] = vault_key("c")
+    setup.calls["gate"] = gate = threading.Event()  # the vault's listing hangs
+    setup.clock.now += 61
+    # Every caller, the one that started the reload included, answers from the cache.
+    for _ in range(3):
+        assert [a.key_name for a in setup.signer.accounts()] == ["a", "b"]
+        setup.signer.sign_digest(addr("b"), b"\x02" * 32)
+    assert setup.calls["discover"] == 2  # one reload at a time
+    gate.set()
+    finished(setup.calls, 2)
+    assert [a.key_name for a in setup.signer.accounts()] == ["a", "b", "c"]
+    assert setup.calls["discover"] == 2
+
+
+def test_a_refusal_during_a_refresh_is_not_forgotten(setup: Any) -> None:
+    setup.signer.accounts()
+    setup.calls["gate"] = gate = threading.Event()
+    setup.clock.now += 61
+    setup.signer.accounts()  # a background reload starts and hangs in the listing
+    setup.cryptos[f"{VAULT}/keys/a/v1"].error = http_error(403, "Forbidden", "KeyDisabled")
+    setup.vault["a"] = vault_key("a", enabled=False)
+    with pytest.raises(VaultError):
+        setup.signer.sign_digest(addr("a"), b"\x01" * 32)
+    gate.set()
+    finished(setup.calls, 2)
+    # That listing may have begun before the key was disabled: the next access reloads
+    # again, in the caller's thread, before it answers.
+    assert [a.key_name for a in setup.signer.accounts()] == ["b"]
+    assert setup.calls["discover"] == 3
+
+
+def test_an_unexpected_refresh_error_is_logged_and_the_cache_kept(
+        setup: Any, caplog: pytest.LogCaptureFixture) -> None:
+    setup.signer.accounts()
+    setup.calls["fail"] = RuntimeError("listing broke")
+    setup.clock.now += 61
+    with caplog.at_level(logging.ERROR, logger=azure_key_vault.__name__):
+        assert len(setup.signer.accounts()) == 2
+        finished(setup.calls, 2)
+    assert "vault key refresh failed, keeping 2 cached accounts" in caplog.text
+    assert len(setup.signer.accounts()) == 2
+    assert setup.calls["discover"] == 2  # not retried on every access
+    del setup.calls["fail"]
+    setup.clock.now += FAILED_REFRESH_DELAY + 1
+    setup.signer.accounts()
+    finished(setup.calls, 3)
+    assert setup.calls["discover"] == 3
 
 
 def test_sign_digest_normalises_and_checks(setup: Any) -> None:
@@ -169,11 +241,13 @@ def test_failed_refresh_keeps_serving_cached_accounts(setup: Any) -> None:
     setup.calls["fail"] = VaultError("vault_unavailable", "down")
     setup.clock.now += 61
     assert len(setup.signer.accounts()) == 2
+    finished(setup.calls, 2)
     assert setup.calls["discover"] == 2
     setup.signer.accounts()
     assert setup.calls["discover"] == 2  # not retried on every access
     setup.clock.now += FAILED_REFRESH_DELAY + 1
     setup.signer.accounts()
+    finished(setup.calls, 3)
     assert setup.calls["discover"] == 3
 
 

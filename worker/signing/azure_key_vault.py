@@ -2,10 +2,13 @@
 
 Accounts come from discovery (``discovery.py``) and are cached with their public keys and
 one ``CryptographyClient`` per key version, built from the fetched ``KeyVaultKey`` so that
-only ``sign`` reaches the service: no GET, ever, on the signing path. The cache is reloaded
-lazily when older than ``vault_refresh_seconds`` (no background thread). While one thread
-reloads, the others keep signing with the previous snapshot; a failed reload keeps it too
-and is retried after ``FAILED_REFRESH_DELAY`` seconds.
+only ``sign`` reaches the service: no GET, ever, on the signing path. The first access loads
+the cache; once it is older than ``vault_refresh_seconds`` the next access starts a reload in
+a background thread and goes on, like every other caller, with the previous snapshot: no
+request waits for a listing (a list call and a read per key, seconds for a large vault). A
+failed reload keeps the snapshot too and is retried after ``FAILED_REFRESH_DELAY`` seconds.
+When the vault has just refused a cached key (disabled, deleted), the next access reloads at
+once instead, so that it answers from the new list.
 
 All clients share one HTTP transport (one connection pool, short timeouts from settings).
 The SDK's own retries are off for signing, because ``retry.RetryPolicy`` decides them;
@@ -121,6 +124,10 @@ class AzureKeyVaultSigner:
         self._snapshot: _Snapshot | None = None
         self._next_refresh = 0.0
         self._loaded_at = float("-inf")
+        # The vault's refusals of cached keys, and how many of them the snapshot postdates:
+        # while they differ the next access reloads before answering.
+        self._refusals = 0
+        self._refusals_loaded = 0
         self._closed = False
 
     @property
@@ -245,24 +252,54 @@ class AzureKeyVaultSigner:
                     self._load()
                 assert self._snapshot is not None
                 return self._snapshot
-        # Stale: one thread reloads, the others go on with the previous snapshot.
+        # Due or stale: one thread reloads, the others go on with the previous snapshot.
         if not self._lock.acquire(blocking=False):
             return snap
+        if self._refusals != self._refusals_loaded:
+            try:
+                self._reload_if_due(snap)
+            finally:
+                self._lock.release()
+            return self._snapshot or snap
         try:
-            if self._clock() >= self._next_refresh:
-                try:
-                    self._load()
-                except VaultError as exc:
-                    log.warning("vault key refresh failed, keeping %d cached accounts: %s",
-                                len(snap.entries), exc.message)
-                    self._next_refresh = self._clock() + min(
-                        FAILED_REFRESH_DELAY, self._settings.vault_refresh_seconds)
+            threading.Thread(target=self._reload_in_background, args=(snap,),
+                             name="kvsigner-vault-refresh", daemon=True).start()
+        except BaseException:
+            self._lock.release()
+            raise
+        return snap
+
+    def _reload_if_due(self, snap: _Snapshot) -> None:
+        """Reload unless another thread has just done so; a failure keeps ``snap`` and is
+        retried later. Call with ``self._lock`` held."""
+        if self._clock() < self._next_refresh:
+            return
+        try:
+            self._load()
+        except VaultError as exc:
+            log.warning("vault key refresh failed, keeping %d cached accounts: %s",
+                        len(snap.entries), exc.message)
+            self._retry_refresh_later()
+
+    def _reload_in_background(self, snap: _Snapshot) -> None:
+        """The thread ``_current`` starts, holding ``self._lock`` for it."""
+        try:
+            if not self._closed:
+                self._reload_if_due(snap)
+        except Exception:  # anything but VaultError: only this thread sees it, so log it
+            log.exception("vault key refresh failed, keeping %d cached accounts",
+                          len(snap.entries))
+            self._retry_refresh_later()
         finally:
             self._lock.release()
-        return self._snapshot or snap
+
+    def _retry_refresh_later(self) -> None:
+        self._next_refresh = self._clock() + min(FAILED_REFRESH_DELAY,
+                                                 self._settings.vault_refresh_seconds)
 
     def _load(self) -> None:
         """Discover keys and swap in a new snapshot. Call with ``self._lock`` held."""
+        refusals = self._refusals  # a refusal during the listing may not be in it
         found = discover(self._keys, self._settings.vault_key_tag, self._redact)
         old = self._snapshot.entries if self._snapshot else {}
         entries: dict[str, _Entry] = {}
@@ -276,8 +313,11 @@ class AzureKeyVaultSigner:
             entries[address] = _Entry(item.account, client,
                                       cast(SignatureAlgorithm, item.algorithm))
         self._snapshot = _Snapshot(entries)
+        self._refusals_loaded = refusals
         self._loaded_at = self._clock()
         self._next_refresh = self._loaded_at + self._settings.vault_refresh_seconds
+        if self._refusals != refusals:
+            self._next_refresh = 0.0  # refused meanwhile: due again at once
         log.info("vault %s: %d accounts (%d enabled)", self._settings.vault_url, len(entries),
                  sum(1 for e in entries.values() if e.account.enabled))
 
@@ -289,4 +329,5 @@ class AzureKeyVaultSigner:
 
     def _mark_stale(self) -> None:
         """Reload on next access: the vault just said a cached key is gone or disabled."""
+        self._refusals += 1
         self._next_refresh = 0.0
