@@ -23,6 +23,7 @@ start with an underscore.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,8 @@ from typing import Any
 
 from api.context import EXTENSION
 from worker.services import Services
+
+_log = logging.getLogger("kvsigner.api")
 
 reuse_port = True
 
@@ -58,7 +61,11 @@ def on_reload(server: Any) -> None:
 
 def _warm(services: Services) -> None:
     services.warm()
-    import worker.celery_app  # noqa: F401  # the first drain message would import it
+    try:
+        import worker.celery_app  # noqa: F401  # the first drain message would import it
+    except Exception as exc:  # the type only: the message may name the broker's URL
+        _log.warning("warm-up: the Celery app not loaded (%s); the first drain message "
+                     "tries again", type(exc).__name__)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from types import SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
 
 from api import gunicorn_conf
-from api.gunicorn_conf import _sockets_per_process_work, on_reload, on_starting
+from api.gunicorn_conf import _sockets_per_process_work, _warm, on_reload, on_starting
 
 
 def _server(*binds: str) -> SimpleNamespace:
@@ -45,3 +46,13 @@ def test_systemd_socket_activation_keeps_its_socket() -> None:
     other = {"LISTEN_FDS": "1", "LISTEN_PID": str(os.getpid() + 1)}
     assert _sockets_per_process_work([("127.0.0.1", 8080)], other) is True
     assert _sockets_per_process_work([("127.0.0.1", 8080)], {}) is True
+
+
+def test_the_warm_up_survives_a_celery_app_that_does_not_load(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    warmed = []
+    monkeypatch.setitem(sys.modules, "worker.celery_app", None)  # importing it now fails
+    with caplog.at_level(logging.WARNING, logger="kvsigner.api"):
+        _warm(SimpleNamespace(warm=lambda: warmed.append(True)))  # type: ignore[arg-type]
+    assert warmed == [True]
+    assert "warm-up: the Celery app not loaded (ModuleNotFoundError)" in caplog.text
