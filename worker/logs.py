@@ -9,9 +9,10 @@ records (Flask, werkzeug, Celery, azure) come out in one format. Each JSON line 
 
 Redaction is defence in depth: code should never log secrets in the first place. The
 handler's ``RedactingFilter`` rewrites each record before any formatter sees it: bearer
-tokens, ``kvs_`` API keys, ``whsec_`` webhook secrets, ``client_secret=``/``password=``
-form fields, and the literal values of the configured client and webhook secrets are
-replaced by ``[redacted]`` in the message, its arguments, extra fields and the traceback.
+tokens, ``kvs_`` API keys, ``whsec_`` webhook secrets, ``client_secret=``/``password=`` form
+fields, the password of a URL (``redis://:PASSWORD@host``), and the literal values of the
+configured client and webhook secrets are replaced by ``[redacted]`` in the message, its
+arguments, extra fields and the traceback.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+"), "whsec_" + REDACTED),
     (re.compile(r"(?i)\b(client_secret|client_assertion|password)=[^&\s\"']+"),
      r"\1=" + REDACTED),
+    # A URL's password (redis://:PASSWORD@host, https://user:PASSWORD@proxy).
+    (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+@"), r"\1" + REDACTED + "@"),
 )
 #: Text each of ``_PATTERNS`` needs in order to match: most log text holds none of it, and
 #: one search for these is a fraction of the cost of four substitutions.
-_CUES = re.compile(r"(?i)bearer|kvs_|whsec_|client_secret|client_assertion|password")
+_CUES = re.compile(r"(?i)bearer|kvs_|whsec_|client_secret|client_assertion|password|@")
 #: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName"}

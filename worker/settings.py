@@ -165,7 +165,8 @@ FIELDS: tuple[Field, ...] = (
           "Expected chain id; unset: whatever the node reports. Requests for another chain "
           "are refused."),
     Field("redis_url", "KVSIGNER_REDIS_URL", str, "redis://127.0.0.1:6379/0",
-          "Redis for records, nonces, locks and the Celery broker."),
+          "Redis for records, nonces, locks and the Celery broker. A password in it "
+          "(`redis://:PASSWORD@host:6379/0`) is redacted from logs."),
     Field("broker_url", "KVSIGNER_BROKER_URL", _optional_str, None,
           "Celery broker URL; unset: the Redis URL."),
     # --- Transactions --------------------------------------------------------------------

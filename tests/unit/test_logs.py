@@ -145,7 +145,8 @@ def test_short_literals_are_not_scrubbed_by_value() -> None:
 _CREDENTIAL_PARTS = st.sampled_from([
     "Bearer ", "bEaReR\t", "kvs_", "kvs_0123456789ab_", "kvs_fedcba987654_", "whsec_",
     "client_secret=", "CLIENT_ASSERTION=", "Password=", "authorization=\"", "=", "&", " ",
-    '"', "'", "x", "S3cr3t", "0123456789ab", "_", "-", ".", "/", "\n", "é", "\\b",
+    '"', "'", "x", "S3cr3t", "redis://", "https://u", ":", "@", "user@", "0123456789ab", "_",
+    "-", ".", "/", "\n", "é", "\\b",
 ])
 
 
@@ -156,6 +157,7 @@ _CREDENTIAL_PARTS = st.sampled_from([
 @example("client_secret=c")
 @example("Client_Assertion=a")
 @example("PASSWORD=p")
+@example("redis://:p@h")
 def test_the_quick_check_never_changes_what_is_redacted(text: str) -> None:
     # Redactor skips its patterns when the text holds none of their cue words; every
     # pattern applied regardless must give the same result.
@@ -163,6 +165,17 @@ def test_the_quick_check_never_changes_what_is_redacted(text: str) -> None:
     for pattern, replacement in _PATTERNS:
         expected = pattern.sub(replacement, expected)
     assert Redactor()(text) == expected
+
+
+def test_passwords_in_urls_go() -> None:
+    redact = Redactor()
+    assert redact("broker redis://:s3cr3t-pw@10.0.0.5:6379/0 down") == \
+        f"broker redis://:{REDACTED}@10.0.0.5:6379/0 down"
+    assert redact("via https://proxy-user:pw%40x@proxy.example:8080") == \
+        f"via https://proxy-user:{REDACTED}@proxy.example:8080"
+    for kept in ("https://vault.example/keys/a?api-version=7.5", "mail ops@example.com",
+                 "redis://127.0.0.1:6379/0", "git@github.com:org/repo"):
+        assert redact(kept) == kept
 
 
 def test_bearer_tokens_go_but_auth_challenges_stay() -> None:
