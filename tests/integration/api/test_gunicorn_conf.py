@@ -10,7 +10,7 @@ import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import psutil
@@ -61,9 +61,12 @@ def _workers(master_pid: int) -> list[psutil.Process]:
 
 def _sockets(pid: int, port: int, status: str) -> list[str]:
     """The kernel's ids (``socket:[inode]``) of ``pid``'s TCP sockets on local ``port``."""
-    return [os.readlink(f"/proc/{pid}/fd/{conn.fd}")
-            for conn in psutil.Process(pid).net_connections(kind="tcp")
-            if conn.status == status and conn.laddr and conn.laddr.port == port]
+    ids = []
+    for conn in psutil.Process(pid).net_connections(kind="tcp"):
+        if conn.status == status and conn.laddr and conn.laddr.port == port:
+            with suppress(FileNotFoundError):  # closed since it was listed
+                ids.append(os.readlink(f"/proc/{pid}/fd/{conn.fd}"))
+    return ids
 
 
 def test_each_gunicorn_process_loads_the_vault_keys_at_start(
