@@ -139,6 +139,14 @@ def http_error(status: int, code: str, inner: str | None = None,
     return cls(response=response)
 
 
+def listing(calls: dict[str, Any], count: int) -> None:
+    """Wait until the ``count``-th discovery has begun (a refresh runs in its own thread)."""
+    deadline = time.monotonic() + 10
+    while calls["discover"] < count:
+        assert time.monotonic() < deadline, f"{calls['discover']} discoveries, not {count}"
+        time.sleep(0.005)
+
+
 def finished(calls: dict[str, Any], count: int) -> None:
     """Wait until ``count`` discoveries have ended and no refresh thread is left."""
     deadline = time.monotonic() + 10
@@ -168,6 +176,8 @@ def test_a_due_refresh_never_holds_up_the_caller(setup: Any) -> None:
     setup.calls["gate"] = gate = threading.Event()  # the vault's listing hangs
     setup.clock.now += 61
     # Every caller, the one that started the reload included, answers from the cache.
+    assert [a.key_name for a in setup.signer.accounts()] == ["a", "b"]
+    listing(setup.calls, 2)
     for _ in range(3):
         assert [a.key_name for a in setup.signer.accounts()] == ["a", "b"]
         setup.signer.sign_digest(addr("b"), b"\x02" * 32)
@@ -183,6 +193,7 @@ def test_a_refusal_during_a_refresh_is_not_forgotten(setup: Any) -> None:
     setup.calls["gate"] = gate = threading.Event()
     setup.clock.now += 61
     setup.signer.accounts()  # a background reload starts and hangs in the listing
+    listing(setup.calls, 2)
     setup.cryptos[f"{VAULT}/keys/a/v1"].error = http_error(403, "Forbidden", "KeyDisabled")
     setup.vault["a"] = vault_key("a", enabled=False)
     with pytest.raises(VaultError):
