@@ -96,6 +96,8 @@ class DevStack:
             env.setdefault("KVSIGNER_WEBHOOK_SECRET", self._webhook_secret())
             # Tests and benchmarks drive the dev API hard; production keeps the lower default.
             env.setdefault("KVSIGNER_API_RATE_LIMIT", "1000")
+            # Every role shares this machine: the API answers first, the workers take the rest.
+            env.setdefault("KVSIGNER_WORKER_NICE", "10")
             env.update(self.extra_env)
             self.env = env
             self.api_key = self._api_key()

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import socket
 import tempfile
+from pathlib import Path
 
 from worker.queues import QUEUES
+
+_log = logging.getLogger("kvsigner.worker")
+
+
+def _yield_cpu(nice: int) -> None:
+    """Add ``nice`` to this process's niceness before any thread of the pool starts.
+
+    On Linux niceness belongs to a thread and a new thread takes its creator's, so every
+    thread of the worker runs at it. Niceness only weighs against processes of the same
+    session, though: Linux's scheduler (autogroup) first shares the CPU equally between
+    sessions. A process that leads its own session (as ``kvsigner dev`` starts every role)
+    lowers its session's weight too; one that shares its session (a shell's job) leaves the
+    session alone, since that would lower everything else in it."""
+    if nice <= 0:
+        return
+    now = os.nice(nice)
+    if os.getsid(0) == os.getpid():
+        with contextlib.suppress(OSError):  # not Linux, or no autogroup
+            Path("/proc/self/autogroup").write_text(f"{nice}\n")
+    _log.info("running at niceness %d (KVSIGNER_WORKER_NICE)", now)
 
 
 def main(argv: list[str]) -> int:
@@ -33,6 +56,7 @@ def main(argv: list[str]) -> int:
     loglevel = (args.loglevel or settings.log_level).upper()
     configure(settings.replace(log_level=loglevel))
     leave_celery_logging_alone()
+    _yield_cpu(settings.worker_nice)
     # Celery's start-up banner is not a log record; JSON logs stay one object per line.
     quiet = settings.log_format == "json"
     if args.beat:

@@ -67,6 +67,13 @@ def _seconds_list(raw: str) -> str:
     return raw
 
 
+def _niceness(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 19:
+        raise ValueError("expected 0 to 19")
+    return value
+
+
 def _optional_int(raw: str) -> int | None:
     return int(raw) if raw.strip() else None
 
@@ -212,6 +219,12 @@ FIELDS: tuple[Field, ...] = (
           "How long a transaction may make no progress before the sweeper queues it again."),
     Field("worker_concurrency", "KVSIGNER_WORKER_CONCURRENCY", int, 8,
           "Tasks one worker process runs at once (threads)."),
+    Field("worker_nice", "KVSIGNER_WORKER_NICE", _niceness, 0,
+          "Niceness (0-19) a worker or beat process adds to itself at start (and to its "
+          "session when it leads one: Linux shares the CPU between sessions first). On a "
+          "machine shared with the API, the API then answers first and the workers take the "
+          "CPU it leaves. `kvsigner dev` and the benchmark use 10; containers: see "
+          "Deployment."),
     # --- API -----------------------------------------------------------------------------
     Field("api_max_body_bytes", "KVSIGNER_API_MAX_BODY_BYTES", int, 128 * 1024,
           "Largest request body the API accepts."),
@@ -328,6 +341,7 @@ class Settings:
     visibility_timeout: int = 120
     sweep_seconds: float = 20.0
     worker_concurrency: int = 8
+    worker_nice: int = 0
     api_max_body_bytes: int = 128 * 1024
     metadata_max_bytes: int = 4096
     public_url: str | None = None
@@ -349,7 +363,6 @@ class Settings:
     log_format: str = "json"
     log_level: str = "INFO"
     audit_retention_days: float = 0.0
-    # end TEMPORARY
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -84,6 +84,13 @@ def test_workers_scale_and_beat_is_one(compose: dict[str, Any]) -> None:
     assert beat.get("deploy", {}).get("replicas", 1) == 1
 
 
+def test_under_contention_the_api_gets_the_cpu_first(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    assert "cpu_shares" not in services["api"]  # Docker's default weight, 1024
+    for name in ("worker", "beat"):
+        assert 0 < int(services[name]["cpu_shares"]) < 1024, name
+
+
 def test_the_api_runs_under_gunicorn_with_a_health_check(compose: dict[str, Any]) -> None:
     api = _services(compose)["api"]
     args = [_resolve_defaults(a) for a in _command(api)]

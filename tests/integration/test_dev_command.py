@@ -1,9 +1,11 @@
 """`kvsigner dev` as a user runs it (what `make run` does): it comes up, writes dev.json,
-prints a curl that sends a transaction which gets mined, and stops cleanly on Ctrl-C."""
+prints a curl that sends a transaction which gets mined, and stops cleanly on Ctrl-C. The
+workers and beat run at a lower CPU priority than the API."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
@@ -12,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from ops.processes import ROOT, free_port
@@ -46,6 +49,7 @@ def test_dev_command_comes_up_and_its_curl_mines_a_transaction(tmp_path: Path) -
         for key in ("api", "rpc", "vaultUrl", "caFile", "nodeUrl", "redisUrl", "accounts"):
             assert info[key], key
         assert len(info["accounts"]) == 2
+        check_scheduling(proc.pid)
         for account in info["accounts"]:
             assert account in text
         curl = next(line.strip() for line in output if line.strip().startswith("curl -s -X POST"))
@@ -65,3 +69,36 @@ def test_dev_command_comes_up_and_its_curl_mines_a_transaction(tmp_path: Path) -
             rest, _ = proc.communicate()
     assert proc.returncode == 0, "".join(output) + rest
     assert "stopping" in rest
+
+
+def niceness(pid: int) -> set[int]:
+    """The niceness of every thread of ``pid`` (on Linux a thread has its own)."""
+    return {os.getpriority(os.PRIO_PROCESS, t.id) for t in psutil.Process(pid).threads()}
+
+
+def session_niceness(pid: int) -> int:
+    """The niceness of the autogroup (the session's share of the CPU) ``pid`` is in."""
+    text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-42 nice 10"
+    return int(text.split()[-1])
+
+
+def check_scheduling(dev_pid: int) -> None:
+    """Every process the dev command started leads its own session (and process group);
+    workers and beat run at niceness 10, in every thread and as a session, the API at 0."""
+    roles: dict[str, list[int]] = {"api": [], "worker": [], "beat": []}
+    for child in psutil.Process(dev_pid).children():
+        assert os.getsid(child.pid) == child.pid, child.cmdline()
+        assert os.getpgid(child.pid) == child.pid, child.cmdline()
+        argv = child.cmdline()
+        if "worker" in argv:
+            roles["beat" if "--beat" in argv else "worker"].append(child.pid)
+        elif "api" in argv:
+            roles["api"].append(child.pid)
+    assert all(len(pids) == 1 for pids in roles.values()), roles
+    assert niceness(roles["api"][0]) == {0}
+    assert session_niceness(roles["api"][0]) == 0
+    for role in ("worker", "beat"):
+        pid = roles[role][0]
+        assert niceness(pid) == {10}, role
+        assert session_niceness(pid) == 10, role
+    assert len(psutil.Process(roles["worker"][0]).threads()) > 1  # the pool's threads too
