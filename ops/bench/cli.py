@@ -86,10 +86,11 @@ def _log(message: str) -> None:
 def _params(args: argparse.Namespace, target: Target) -> dict[str, Any]:
     """How the run was set up, for the report (None: not known for a running stack)."""
     started = not args.api
+    stack_settings = Settings.from_env(target.signer_env) if started else None
     return {"senders": len(target.senders),
             "workers": args.workers if started else None,
-            "worker_concurrency": (args.worker_concurrency
-                                   or Settings.from_env().worker_concurrency) if started else None,
+            "worker_concurrency": stack_settings.worker_concurrency if stack_settings else None,
+            "worker_nice": stack_settings.worker_nice if stack_settings else None,
             "kv_latency_ms": (args.kv_latency_ms or 0.0) if started else args.kv_latency_ms,
             "clients": args.clients or len(target.senders), "rate": args.rate,
             "api_server": "running" if not started else (
