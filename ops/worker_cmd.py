@@ -6,11 +6,13 @@ import argparse
 import logging
 import os
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from worker.queues import QUEUES
+from worker.settings import Settings, SettingsError
 
 _log = logging.getLogger("kvsigner.worker")
 
@@ -65,6 +67,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--schedule-file", default=None,
                         help="where beat keeps its schedule state (default: a temp file)")
     args = parser.parse_args(argv)
+    try:
+        Settings.from_env()  # the Celery app reads them as it is imported: first say what is wrong
+    except SettingsError as exc:
+        print(f"error: invalid_settings: {exc}", file=sys.stderr)
+        return 1
 
     import worker.tasks  # noqa: F401  (registers the tasks and the heartbeat)
     from worker.celery_app import app
