@@ -32,6 +32,7 @@ from ops.processes import (
     start_redis,
     wait_until,
 )
+from worker.settings import Settings, SettingsError
 
 DEV_BALANCE_WEI = 10_000 * 10**18
 DEV_KEY_NAME = "dev"
@@ -152,7 +153,6 @@ class DevStack:
         return [sys.executable, "-m", "ops.cli", *args]
 
     def _accounts(self) -> list[str]:
-        from worker.settings import Settings
         from worker.signing.factory import build_signer
 
         signer = build_signer(Settings.from_env(self.env))
@@ -243,6 +243,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--vault-url", help="use this vault (AZURE_* credentials from the "
                         "environment) instead of the emulator")
     args = parser.parse_args(argv)
+    try:
+        Settings.from_env()  # else a bad variable would only surface once services are up
+    except SettingsError as exc:
+        print(f"kvsigner dev: invalid_settings: {exc}", file=sys.stderr)
+        return 1
     stack = DevStack(args.data_dir.resolve(), args.api_port, args.workers, args.keys,
                      args.node_url, args.redis_url, args.vault_url, well_known_ports=True)
     stopping = False

@@ -99,11 +99,3 @@ def test_without_autogroup_the_niceness_still_applies(monkeypatch: pytest.Monkey
     worker_cmd._yield_cpu(5)
     assert applied == [5]
 
-
-def test_a_bad_setting_is_named_without_a_traceback(monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("KVSIGNER_WORKER_NICE", "20")
-    assert worker_cmd.main(["--name", "test@host"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("error: invalid_settings: KVSIGNER_WORKER_NICE='20' is not valid")
-    assert "Traceback" not in err
