@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from worker.domain.errors import ERROR_CODES
-from worker.settings import FIELDS, Secret
+from worker.setting_values import Secret
+from worker.settings import FIELDS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -4,7 +4,8 @@ Every setting is declared once in ``FIELDS`` with its variable name, type, defau
 meaning; the README's configuration table is generated from this list. ``Settings`` is an
 immutable value: build it with ``Settings.from_env()`` (or pass overrides in tests), never
 read ``os.environ`` elsewhere. Secrets are wrapped in ``Secret`` so that they never appear in
-a repr, a log line or an error message.
+a repr, a log line or an error message; how each variable's text is parsed is in
+``worker.setting_values``.
 """
 
 from __future__ import annotations
@@ -15,67 +16,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class Secret:
-    """A string that hides itself in ``repr``/``str``; call ``reveal()`` where it is needed."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('********')" if self._value else "Secret('')"
-
-    __str__ = __repr__
+from worker.setting_values import (
+    Secret,
+    boolean,
+    choice,
+    niceness,
+    optional_int,
+    optional_str,
+    seconds_list,
+)
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the variable."""
-
-
-def _bool(raw: str) -> bool:
-    low = raw.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true/false, got {raw!r}")
-
-
-def _optional_str(raw: str) -> str | None:
-    return raw or None
-
-
-def _seconds_list(raw: str) -> str:
-    """Comma-separated positive seconds, kept as text (worker.webhooks.config parses it)."""
-    values = [float(p) for p in raw.split(",") if p.strip()]
-    if not values or any(not 0 < v < float("inf") for v in values):
-        raise ValueError("expected comma-separated positive seconds")
-    return raw
-
-
-def _niceness(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 19:
-        raise ValueError("expected 0 to 19")
-    return value
-
-
-def _optional_int(raw: str) -> int | None:
-    return int(raw) if raw.strip() else None
 
 
 @dataclass(frozen=True)
@@ -91,40 +44,22 @@ class Field:
 
 
 CREDENTIAL_MODES = ("default", "client_secret", "managed_identity", "workload_identity")
-
-
-def _credential_mode(raw: str) -> str:
-    mode = raw.strip().lower()
-    if mode not in CREDENTIAL_MODES:
-        raise ValueError(f"one of {', '.join(CREDENTIAL_MODES)}")
-    return mode
-
-
 AUTH_MODES = ("required", "off")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _choice(options: tuple[str, ...], upper: bool = False) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.strip().upper() if upper else raw.strip().lower()
-        if value not in options:
-            raise ValueError(f"one of {', '.join(options)}")
-        return value
-    return parse
 
 
 FIELDS: tuple[Field, ...] = (
     # --- Key Vault -------------------------------------------------------------------
     Field("vault_url", "KVSIGNER_VAULT_URL", str, "",
           "Key Vault URL, e.g. https://myvault.vault.azure.net. Required for signing."),
-    Field("vault_key_tag", "KVSIGNER_VAULT_KEY_TAG", _optional_str, None,
+    Field("vault_key_tag", "KVSIGNER_VAULT_KEY_TAG", optional_str, None,
           "Only keys carrying this tag become accounts: `name` (any value) or `name=value`."),
-    Field("vault_ca_file", "KVSIGNER_VAULT_CA_FILE", _optional_str, None,
+    Field("vault_ca_file", "KVSIGNER_VAULT_CA_FILE", optional_str, None,
           "PEM bundle to verify the vault's and token endpoint's TLS certificates. "
           "Unset: `REQUESTS_CA_BUNDLE` if set, else the certifi bundle."),
     Field("vault_verify_challenge_resource", "KVSIGNER_VAULT_VERIFY_CHALLENGE_RESOURCE",
-          _bool, True,
+          boolean, True,
           "Require the vault host to match the auth challenge's resource domain. Keep true "
           "in production; the local emulator needs false."),
     Field("vault_refresh_seconds", "KVSIGNER_VAULT_REFRESH_SECONDS", float, 300.0,
@@ -143,7 +78,7 @@ FIELDS: tuple[Field, ...] = (
           "(shared through Redis). Keep it below the vault's quota: 2,000 for HSM keys, "
           "4,000 for software keys. 0 turns the limiter off."),
     # --- Azure credentials (azure-identity's standard variables) ------------------------
-    Field("azure_credential", "KVSIGNER_AZURE_CREDENTIAL", _credential_mode, "default",
+    Field("azure_credential", "KVSIGNER_AZURE_CREDENTIAL", choice(CREDENTIAL_MODES), "default",
           "How to authenticate to Azure: `default` (DefaultAzureCredential chain), "
           "`client_secret`, `managed_identity` or `workload_identity`."),
     Field("azure_tenant_id", "AZURE_TENANT_ID", str, "", "Entra ID tenant (directory) id."),
@@ -151,30 +86,30 @@ FIELDS: tuple[Field, ...] = (
           "Application (client) id; for managed identity, a user-assigned identity's id."),
     Field("azure_client_secret", "AZURE_CLIENT_SECRET", Secret, Secret(""),
           "Client secret for `client_secret` mode.", secret=True),
-    Field("azure_authority_host", "AZURE_AUTHORITY_HOST", _optional_str, None,
+    Field("azure_authority_host", "AZURE_AUTHORITY_HOST", optional_str, None,
           "Token authority, e.g. https://login.microsoftonline.com (the default) or a "
           "sovereign cloud's."),
     Field("azure_disable_instance_discovery", "KVSIGNER_AZURE_DISABLE_INSTANCE_DISCOVERY",
-          _bool, False,
+          boolean, False,
           "Skip Entra instance discovery (needed for a private authority such as the "
           "emulator's)."),
-    Field("azure_federated_token_file", "AZURE_FEDERATED_TOKEN_FILE", _optional_str, None,
+    Field("azure_federated_token_file", "AZURE_FEDERATED_TOKEN_FILE", optional_str, None,
           "Workload identity token file (set by the AKS webhook)."),
     # --- Node, Redis, chain ------------------------------------------------------------
     Field("node_url", "KVSIGNER_NODE_URL", str, "http://127.0.0.1:8545",
           "Ethereum JSON-RPC endpoint (HTTP)."),
     Field("node_timeout", "KVSIGNER_NODE_TIMEOUT", float, 10.0,
           "Seconds to wait for one node request."),
-    Field("node_ws_url", "KVSIGNER_NODE_WS_URL", _optional_str, None,
+    Field("node_ws_url", "KVSIGNER_NODE_WS_URL", optional_str, None,
           "The node's WebSocket endpoint, for eth_subscribe on /ws. Unset: KVSIGNER_NODE_URL "
           "with http(s) turned into ws(s)."),
-    Field("chain_id", "KVSIGNER_CHAIN_ID", _optional_int, None,
+    Field("chain_id", "KVSIGNER_CHAIN_ID", optional_int, None,
           "Expected chain id; unset: whatever the node reports. Requests for another chain "
           "are refused."),
     Field("redis_url", "KVSIGNER_REDIS_URL", str, "redis://127.0.0.1:6379/0",
           "Redis for records, nonces, locks and the Celery broker. A password in it "
           "(`redis://:PASSWORD@host:6379/0`) is redacted from logs."),
-    Field("broker_url", "KVSIGNER_BROKER_URL", _optional_str, None,
+    Field("broker_url", "KVSIGNER_BROKER_URL", optional_str, None,
           "Celery broker URL; unset: the Redis URL."),
     # --- Transactions --------------------------------------------------------------------
     Field("gas_margin_percent", "KVSIGNER_GAS_MARGIN_PERCENT", int, 20,
@@ -219,7 +154,7 @@ FIELDS: tuple[Field, ...] = (
           "How long a transaction may make no progress before the sweeper queues it again."),
     Field("worker_concurrency", "KVSIGNER_WORKER_CONCURRENCY", int, 8,
           "Tasks one worker process runs at once (threads)."),
-    Field("worker_nice", "KVSIGNER_WORKER_NICE", _niceness, 0,
+    Field("worker_nice", "KVSIGNER_WORKER_NICE", niceness, 0,
           "Niceness (0-19) a worker or beat process adds to itself at start (and to its "
           "session when it leads one: Linux shares the CPU between sessions first). On a "
           "machine shared with the API, the API then answers first and the workers take the "
@@ -230,7 +165,7 @@ FIELDS: tuple[Field, ...] = (
           "Largest request body the API accepts."),
     Field("metadata_max_bytes", "KVSIGNER_METADATA_MAX_BYTES", int, 4096,
           "Largest `metadata` object (as JSON) stored with a transaction."),
-    Field("public_url", "KVSIGNER_PUBLIC_URL", _optional_str, None,
+    Field("public_url", "KVSIGNER_PUBLIC_URL", optional_str, None,
           "Base URL under which clients reach the API (shown by /status)."),
     # --- JSON-RPC ------------------------------------------------------------------------
     Field("rpc_send_timeout", "KVSIGNER_RPC_SEND_TIMEOUT", float, 25.0,
@@ -261,7 +196,7 @@ FIELDS: tuple[Field, ...] = (
           "Seconds to connect to a webhook receiver."),
     Field("webhook_read_timeout", "KVSIGNER_WEBHOOK_READ_TIMEOUT", float, 10.0,
           "Seconds to wait for a webhook receiver's answer."),
-    Field("webhook_retry_schedule", "KVSIGNER_WEBHOOK_RETRY_SCHEDULE", _seconds_list,
+    Field("webhook_retry_schedule", "KVSIGNER_WEBHOOK_RETRY_SCHEDULE", seconds_list,
           "5,30,120,600,1800,3600,10800",
           "Seconds between attempts of one webhook delivery, comma-separated (+-20% jitter); "
           "the last repeats until the retry window is over."),
@@ -270,23 +205,23 @@ FIELDS: tuple[Field, ...] = (
     Field("webhook_sweep_seconds", "KVSIGNER_WEBHOOK_SWEEP_SECONDS", float, 5.0,
           "How often due webhook retries are queued and missed events published."),
     # --- Access control and logs ---------------------------------------------------------
-    Field("auth", "KVSIGNER_AUTH", _choice(AUTH_MODES), "required",
+    Field("auth", "KVSIGNER_AUTH", choice(AUTH_MODES), "required",
           "`required`: every API request but /healthz, /readyz and /openapi.json needs "
           "`Authorization: Bearer <key>` (keys: `kvsigner apikey`). `off`: no checks at all, "
           "for local development only."),
-    Field("open_status", "KVSIGNER_OPEN_STATUS", _bool, False,
+    Field("open_status", "KVSIGNER_OPEN_STATUS", boolean, False,
           "Serve /status and /metrics without an API key (e.g. to a scraper on a private "
           "network)."),
     Field("api_rate_limit", "KVSIGNER_API_RATE_LIMIT", float, 50.0,
           "Requests per second each API key may make, shared by all API processes through "
           "Redis; excess requests get 429 with Retry-After. 0 turns the limit off."),
-    Field("api_rate_burst", "KVSIGNER_API_RATE_BURST", _optional_int, None,
+    Field("api_rate_burst", "KVSIGNER_API_RATE_BURST", optional_int, None,
           "Requests a key may make at once before the rate applies. Unset: twice "
           "KVSIGNER_API_RATE_LIMIT (at least 1)."),
-    Field("log_format", "KVSIGNER_LOG_FORMAT", _choice(LOG_FORMATS), "json",
+    Field("log_format", "KVSIGNER_LOG_FORMAT", choice(LOG_FORMATS), "json",
           "`json`: one JSON object per line (time, level, logger, message, request_id, "
           "tx_id, api_key, exception). `text`: one readable line each."),
-    Field("log_level", "KVSIGNER_LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO",
+    Field("log_level", "KVSIGNER_LOG_LEVEL", choice(LOG_LEVELS, upper=True), "INFO",
           "Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL. The Azure SDK's "
           "line per HTTP request and Celery's lines per task are logged only at DEBUG."),
     # --- Audit log ---------------------------------------------------------------------

@@ -24,7 +24,8 @@ from web3 import Web3
 from ops.keyvault_emulator.admin import EmulatorAdmin
 from ops.processes import ManagedProcess, start_emulator
 from worker.domain.errors import ValidationError, VaultError
-from worker.settings import Secret, Settings
+from worker.setting_values import Secret
+from worker.settings import Settings
 from worker.signing.azure_key_vault import AzureKeyVaultSigner
 from worker.signing.credentials import build_credential
 from worker.signing.factory import build_signer

@@ -16,7 +16,8 @@ import redis
 from tests.integration.webhook_receiver import TX_SECRET, Receiver, running_receiver
 from worker import metrics
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
-from worker.settings import Secret, Settings
+from worker.setting_values import Secret
+from worker.settings import Settings
 from worker.store.leases import Leases
 from worker.store.records import RecordStore
 from worker.webhooks import keys, runtime

@@ -21,7 +21,8 @@ from worker.logs import (
     Redactor,
     configure,
 )
-from worker.settings import Secret, Settings
+from worker.setting_values import Secret
+from worker.settings import Settings
 
 CLIENT_SECRET = "Zx9~client.secret-value_42"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

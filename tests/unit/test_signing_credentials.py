@@ -13,7 +13,8 @@ from azure.identity import (
 )
 
 from worker.domain.errors import VaultError
-from worker.settings import Secret, Settings
+from worker.setting_values import Secret
+from worker.settings import Settings
 from worker.signing.credentials import build_credential
 from worker.signing.factory import build_signer
 

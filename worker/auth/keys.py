@@ -36,7 +36,7 @@ import redis
 from worker.domain.errors import KvsignerError
 from worker.domain.requests import parse_address
 from worker.lru import LruMap
-from worker.settings import Secret
+from worker.setting_values import Secret
 from worker.store.text import as_text
 
 NAMES = "kvsigner:apikey:names"

@@ -12,7 +12,8 @@ import pytest
 
 from tests.integration.api.helpers import TO, Api, error_code, make_api, transfer
 from worker.domain.records import Status
-from worker.settings import Secret, Settings
+from worker.setting_values import Secret
+from worker.settings import Settings
 from worker.signing.azure_key_vault import AzureKeyVaultSigner
 from worker.webhooks.signing import generate_secret
 
