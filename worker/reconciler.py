@@ -108,7 +108,7 @@ def reconcile_sender(services: Services, chain_id: int, sender: str) -> Repair:
         held = held_nonces(services, sender)
         latest = services.node.latest_nonce(sender)
         pending = services.node.pending_nonce(sender)
-        scored: list[tuple[bytes, float]] = r.zrange(  # type: ignore[assignment]
+        scored: list[tuple[bytes, float]] = r.zrange(
             free_key, 0, -1, withscores=True)
         free = {int(m): float(s) for m, s in scored}
         if next_nonce < pending:
