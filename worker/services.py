@@ -38,6 +38,8 @@ class Services:
     def __init__(self, settings: Settings, signer: DigestSigner | None = None) -> None:
         self.settings = settings
         self._signer = signer
+        # The vault rate limiter of a signer built here (None: a signer passed in, or off).
+        self._limiter: VaultRateLimiter | None = None
         self._lock = threading.Lock()
         self._chain_id: int | None = settings.chain_id
 
@@ -76,15 +78,16 @@ class Services:
                 from worker.signing.factory import build_signer
 
                 limit = self.settings.vault_rate_limit
-                limiter = (VaultRateLimiter(self.redis, self.settings.vault_url, limit)
-                           if limit > 0 else None)
-                self._signer = build_signer(self.settings,
-                                            limiter.acquire if limiter else None)
+                self._limiter = (VaultRateLimiter(self.redis, self.settings.vault_url, limit)
+                                 if limit > 0 else None)
+                self._signer = build_signer(self.settings, self._limiter.acquire
+                                            if self._limiter else None)
             if not isinstance(self._signer, AuditedSigner):
                 # Every signature is recorded first (worker.audit): only the audited wrapper
                 # is handed out, also of a signer passed in.
                 self._signer = AuditedSigner(self._signer, AuditLog(
-                    self.redis, self.settings.audit_retention_days), self.store.get)
+                    self.redis, self.settings.audit_retention_days), self.store.get,
+                    pace=self._limiter)
             return self._signer
 
     def chain_id(self) -> int:

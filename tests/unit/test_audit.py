@@ -4,7 +4,7 @@ Redis (tests/integration/test_audit_stack.py runs the real thing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import fakeredis
@@ -60,18 +60,22 @@ class Vault:
 
 
 class FailingLog(AuditLog):
-    """Takes the first ``ok`` appends, then fails like an unreachable Redis."""
+    """Takes the first ``ok`` round trips, then fails like an unreachable Redis; remembers
+    the statuses each round trip carried."""
 
-    def __init__(self, client: fakeredis.FakeRedis, ok: int) -> None:
+    def __init__(self, client: fakeredis.FakeRedis, ok: int = 1000) -> None:
         super().__init__(client)
         self.ok = ok
+        self.trips: list[list[object]] = []
 
-    def append(self, fields: Mapping[str, object],
-               also: Callable[[Any], None] | None = None) -> str:
+    def append_all(self, entries: Sequence[Mapping[str, object]],
+                   also: Callable[[Any], None] | None = None,
+                   replies: list[Any] | None = None) -> list[str]:
+        self.trips.append([e.get("status") for e in entries])
         if self.ok <= 0:
             raise KvsignerError("audit_unavailable", "down", retryable=True)
         self.ok -= 1
-        return super().append(fields, also)
+        return super().append_all(entries, also, replies)
 
 
 @pytest.fixture
@@ -156,6 +160,44 @@ def test_transaction_result_entry_holds_the_hash(redis: Any) -> None:
     assert result["txHash"] == "0x" + bytes(signed.hash).hex()
     assert result["signingId"] == sig_entry["signingId"] and result["address"] == ADDRESS
     assert Account.recover_transaction(signed.raw) == ADDRESS
+
+
+def test_signed_and_result_entries_of_a_transaction_share_one_round_trip(redis: Any) -> None:
+    log = FailingLog(redis)
+    sign_transaction(AuditedSigner(Vault(redis), log), TX)
+    assert log.trips == [["requested"], ["signed", "result"]]
+    assert redis.hgetall(metrics.VAULT_SIGN_SECONDS.key)  # the sample rode along
+
+
+def test_a_transaction_that_cannot_be_assembled_keeps_its_signed_entry(
+        redis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("worker.signing.transactions.Account.recover_transaction",
+                        lambda raw: "0x" + "00" * 20)
+    log = FailingLog(redis)
+    with pytest.raises(KvsignerError) as raised:
+        sign_transaction(AuditedSigner(Vault(redis), log), TX)
+    assert raised.value.code == "sender_mismatch"
+    assert log.trips == [["requested"], ["signed"]]
+    assert [e["status"] for e in entries(redis)] == ["requested", "signed"]
+
+
+def test_a_held_entry_that_cannot_be_written_leaves_the_assembly_error_standing(
+        redis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("worker.signing.transactions.Account.recover_transaction",
+                        lambda raw: "0x" + "00" * 20)
+    with pytest.raises(KvsignerError) as raised:
+        sign_transaction(AuditedSigner(Vault(redis), FailingLog(redis, ok=1)), TX)
+    assert raised.value.code == "sender_mismatch"
+    assert [e["status"] for e in entries(redis)] == ["requested"]
+
+
+def test_a_transaction_is_withheld_when_its_entries_cannot_be_written(redis: Any) -> None:
+    log = FailingLog(redis, ok=1)
+    with pytest.raises(KvsignerError) as raised:
+        sign_transaction(AuditedSigner(Vault(redis), log), TX)
+    assert raised.value.code == "audit_unavailable"
+    assert log.trips == [["requested"], ["signed", "result"], ["signed", "result"]]
+    assert [e["status"] for e in entries(redis)] == ["requested"]
 
 
 def test_message_signature_is_in_the_signed_entry(redis: Any) -> None:

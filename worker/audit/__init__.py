@@ -34,9 +34,9 @@ from worker.audit.log import STREAM, AuditLog
 from worker.audit.signer import (
     AuditedSigner,
     purpose_of,
-    record_transaction_result,
     signing_for,
+    transaction_audit,
 )
 
-__all__ = ["STREAM", "AuditLog", "AuditedSigner", "purpose_of", "record_transaction_result",
-           "signing_for"]
+__all__ = ["STREAM", "AuditLog", "AuditedSigner", "purpose_of", "signing_for",
+           "transaction_audit"]

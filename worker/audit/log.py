@@ -14,7 +14,7 @@ fields; ``worker.audit.query`` turns entries into the API's view.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -27,6 +27,15 @@ STREAM = "kvsigner:audit"
 FORMAT = "1"
 
 Entry = tuple[str, dict[str, str]]
+#: Queues commands (on a pipeline) to ride on an append's round trip.
+Also = Callable[[Any], None]
+
+
+def _stored(fields: Mapping[str, object]) -> dict[str, str]:
+    """An entry as the stream holds it: text values, ``None`` left out, the format added."""
+    data = {name: str(value) for name, value in fields.items() if value is not None}
+    data["format"] = FORMAT
+    return data
 
 
 def unavailable(exc: Exception, doing: str) -> KvsignerError:
@@ -44,33 +53,47 @@ class AuditLog:
         self.retention_days = retention_days
         self._clock = clock
 
-    def append(self, fields: Mapping[str, object],
-               also: Callable[[Any], None] | None = None) -> str:
+    def append(self, fields: Mapping[str, object], also: Also | None = None,
+               replies: list[Any] | None = None) -> str:
         """Append one entry (``None`` values left out) and return its id.
 
-        ``also(pipe)`` queues commands (e.g. metrics) to ride on the same round trip; their
-        failures are ignored. Raises ``KvsignerError('audit_unavailable')`` (retryable) when
-        Redis does not take the entry: callers that are about to sign must then not sign.
+        ``also(pipe)`` queues commands (metrics, the vault rate limiter's reservation) to
+        ride on the same round trip; ``replies``, when given, receives their replies (an
+        error is a reply: nothing else is done about it). Raises
+        ``KvsignerError('audit_unavailable')`` (retryable) when Redis does not take the
+        entry: callers that are about to sign must then not sign.
         """
-        data = {name: str(value) for name, value in fields.items() if value is not None}
-        data["format"] = FORMAT
+        return self.append_all([fields], also, replies)[0]
+
+    def append_all(self, entries: Sequence[Mapping[str, object]], also: Also | None = None,
+                   replies: list[Any] | None = None) -> list[str]:
+        """``append`` for several entries, in order, in one round trip (a MULTI, so that a
+        connection lost on the way writes none of them rather than some). Returns their
+        ids; raises ``audit_unavailable`` as ``append`` does, when any entry is refused."""
         trim: dict[str, Any] = {}
         if self.retention_days > 0:
             cutoff_ms = int((self._clock() - self.retention_days * 86400) * 1000)
             # Exact, not "~": the cost is the entries removed, about one per append.
             trim = {"minid": f"{max(cutoff_ms, 0)}-0", "approximate": False}
+        data = [_stored(fields) for fields in entries]
         try:
-            if also is None:
-                return as_text(self.r.xadd(STREAM, data, **trim))  # type: ignore[arg-type]
-            with self.r.pipeline(transaction=False) as pipe:
-                pipe.xadd(STREAM, data, **trim)  # type: ignore[arg-type]
-                also(pipe)
-                written = pipe.execute(raise_on_error=False)[0]
+            if also is None and len(data) == 1:
+                return [as_text(self.r.xadd(STREAM, data[0], **trim))]
+            with self.r.pipeline(transaction=len(data) > 1) as pipe:
+                for stored in data:
+                    pipe.xadd(STREAM, stored, **trim)
+                if also is not None:
+                    also(pipe)
+                answers = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
             raise unavailable(exc, "written") from None
-        if isinstance(written, Exception):
-            raise unavailable(written, "written")
-        return as_text(written)
+        written = answers[:len(data)]
+        for answer in written:
+            if isinstance(answer, Exception):
+                raise unavailable(answer, "written")
+        if replies is not None:
+            replies.extend(answers[len(data):])
+        return [as_text(answer) for answer in written]
 
     def newest(self, upper: str, lower: str, count: int) -> list[Entry]:
         """Up to ``count`` entries from ``upper`` down to ``lower`` (XREVRANGE bounds)."""

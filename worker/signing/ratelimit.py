@@ -10,7 +10,10 @@ spaced ``window / limit`` apart on average, with bursts of up to ``burst`` calls
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import redis
 
@@ -38,6 +41,11 @@ return math.ceil(wait)
 """
 
 
+# Inside ``VaultRateLimiter.reserved``: the slot is reserved, so the next ``acquire`` (the
+# first attempt of the vault call) takes it without asking Redis again.
+_slot_held: ContextVar[bool] = ContextVar("kvsigner_vault_slot_held", default=False)
+
+
 class VaultRateLimiter:
     """Allows at most ``limit`` calls per ``window`` seconds across all processes sharing
     ``name`` (the vault URL). ``acquire()`` blocks until the call may go."""
@@ -53,10 +61,36 @@ class VaultRateLimiter:
         self._sleep = sleep
         self.waited = 0.0  # seconds spent waiting, for metrics and tests
 
+    def _args(self, longest_ms: float) -> list[Any]:
+        return [int(time.time() * 1000), self.interval_ms, self.tolerance_ms, longest_ms]
+
     def _ask(self, longest_ms: float) -> float:
-        wait_ms = self._script(keys=[self.key], args=[
-            int(time.time() * 1000), self.interval_ms, self.tolerance_ms, longest_ms])
+        wait_ms = self._script(keys=[self.key], args=self._args(longest_ms))
         return float(wait_ms) / 1000.0
+
+    def queue_reserve(self, pipe: Any, timeout: float = 60.0) -> None:
+        """Queue ``acquire``'s reservation in ``pipe``, to ride on another round trip; hand
+        its reply to ``reserved``. (EVAL, not EVALSHA: a pipeline would first ask whether
+        Redis has the script.)"""
+        pipe.eval(_GCRA, 1, self.key, *self._args(timeout * 1000.0))
+
+    @contextmanager
+    def reserved(self, reply: Any) -> Iterator[None]:
+        """With the reply of ``queue_reserve``: wait for the slot it reserved; the first
+        ``acquire`` in the block then takes that slot without asking Redis. A reply that
+        reserved nothing (an error, or no slot within the timeout) changes nothing:
+        ``acquire`` asks as usual."""
+        if isinstance(reply, Exception) or not isinstance(reply, int) or reply < 0:
+            yield
+            return
+        if reply > 0:
+            self.waited += reply / 1000.0
+            self._sleep(reply / 1000.0)
+        token = _slot_held.set(True)
+        try:
+            yield
+        finally:
+            _slot_held.reset(token)
 
     def try_acquire(self) -> float:
         """Take a slot if one is free now: returns 0.0, else the seconds until one is free
@@ -64,8 +98,12 @@ class VaultRateLimiter:
         return abs(self._ask(0))
 
     def acquire(self, timeout: float = 60.0) -> None:
-        """Reserve the next slot and wait for it. Raises ``TimeoutError`` (reserving
-        nothing) when that slot is more than ``timeout`` seconds away."""
+        """Reserve the next slot and wait for it (inside ``reserved``, the first call takes
+        the slot reserved there). Raises ``TimeoutError`` (reserving nothing) when that slot
+        is more than ``timeout`` seconds away."""
+        if _slot_held.get():
+            _slot_held.set(False)
+            return
         wait = self._ask(timeout * 1000.0)
         if wait < 0:
             raise TimeoutError("vault rate limiter: no slot within the timeout")

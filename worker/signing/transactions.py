@@ -30,7 +30,7 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from worker.audit.signer import record_transaction_result
+from worker.audit.signer import transaction_audit
 from worker.domain.errors import SigningError, ValidationError
 from worker.signing.base import DigestSigner
 
@@ -128,21 +128,22 @@ def sign_transaction(signer: DigestSigner, tx: Mapping[str, Any]) -> SignedTrans
         # errors depending on the field; all of them mean the same thing to a caller.
         raise ValidationError("invalid_field", f"invalid transaction: {exc}") from exc
 
-    signature = signer.sign_digest(account.address, bytes(unsigned.hash()))
-    if isinstance(unsigned, TypedTransaction):
-        v = signature.recid
-    elif isinstance(unsigned, Transaction):
-        # EIP-155: the unsigned legacy transaction carries chainId in v.
-        v = signature.recid + 35 + 2 * int(unsigned.v)
-    else:  # pragma: no cover - _prepare guarantees a chainId
-        raise ValidationError("invalid_field", "chainId is required")
-    raw = bytes(encode_transaction(unsigned, vrs=(v, signature.r, signature.s)))
+    with transaction_audit(signer) as audit_result:
+        signature = signer.sign_digest(account.address, bytes(unsigned.hash()))
+        if isinstance(unsigned, TypedTransaction):
+            v = signature.recid
+        elif isinstance(unsigned, Transaction):
+            # EIP-155: the unsigned legacy transaction carries chainId in v.
+            v = signature.recid + 35 + 2 * int(unsigned.v)
+        else:  # pragma: no cover - _prepare guarantees a chainId
+            raise ValidationError("invalid_field", "chainId is required")
+        raw = bytes(encode_transaction(unsigned, vrs=(v, signature.r, signature.s)))
 
-    sender = Account.recover_transaction(raw)
-    if sender != account.address:
-        raise SigningError("sender_mismatch", f"signed transaction recovers to {sender}, "
-                           f"not {account.address}; it was not broadcast")
-    record_transaction_result(signer, raw)  # the audit log's "result" entry: the tx hash
+        sender = Account.recover_transaction(raw)
+        if sender != account.address:
+            raise SigningError("sender_mismatch", f"signed transaction recovers to {sender}, "
+                               f"not {account.address}; it was not broadcast")
+        audit_result(raw)  # the audit log's "signed" and "result" (the tx hash) entries
     return SignedTransaction(
         raw=raw, hash=HexBytes(keccak(raw)), sender=account.address,
         nonce=_parse_int(fields.get("nonce"), "nonce"), tx_type=tx_type,
