@@ -24,10 +24,16 @@ from worker.submit import send_drain
 from worker.sweeper import sweep_once
 
 log = logging.getLogger("kvsigner.tasks")
-#: Transactions one drain takes from the inbox. Small, because they are processed one after
-#: another: with a 30 ms vault, 4 take some 150 ms, while a backlog's Celery messages, their
-#: deliveries and acknowledgements fall to a quarter.
+#: Transactions one drain takes from the inbox: at least ``DRAIN_BATCH`` (when as many are
+#: waiting), and from a deep backlog 1/``DRAIN_SPREAD`` of it, up to ``DRAIN_BATCH_MAX``.
+#: Small, because a drain processes them one after another (with a 30 ms vault 4 take some
+#: 150 ms), yet each Celery message, its delivery and acknowledgement, the inbox's take and
+#: the next drain's publish cost the workers' CPU once per drain; a spread about the
+#: cluster's thread count keeps every thread busy until the backlog's end, which goes out in
+#: batches of the smallest size.
 DRAIN_BATCH = 4
+DRAIN_BATCH_MAX = 16
+DRAIN_SPREAD = 16
 _services: Services | None = None
 _services_lock = threading.Lock()
 
@@ -74,12 +80,12 @@ def _process(tx_id: str) -> Step:
 
 @app.task(name="kvsigner.drain")
 def drain() -> None:
-    """New transactions from the inbox (``worker.store.inbox``), up to ``DRAIN_BATCH`` one
-    after another; the next drain is sent first when more are waiting, so that other
+    """New transactions from the inbox (``worker.store.inbox``), a batch (``DRAIN_BATCH``)
+    one after another; the next drain is sent first when more are waiting, so that other
     threads share a backlog. One transaction's failure does not hold up the others: it
     stays ``queued`` and the sweeper queues it again."""
     svc = services()
-    batch = svc.inbox.take(DRAIN_BATCH)
+    batch = svc.inbox.take(DRAIN_BATCH, DRAIN_BATCH_MAX, DRAIN_SPREAD)
     if batch.more:
         try:
             send_drain(svc.inbox)

@@ -44,6 +44,21 @@ def test_a_backlog_is_taken_in_batches_and_the_next_drain_claimed(inbox: Inbox) 
     assert inbox.take(4).ids == [] and inbox.waiting() == 0
 
 
+def test_a_deep_backlog_goes_in_larger_batches_and_its_end_in_small_ones(
+        inbox: Inbox) -> None:
+    ids = [f"t{i:03d}" for i in range(300)]
+    for tx_id in ids:
+        inbox.put(tx_id)
+    batches = []
+    while batch := inbox.take(4, 16, 16).ids:
+        batches.append(batch)
+    sizes = [len(b) for b in batches]
+    assert sizes[0] == 16  # a sixteenth of 300, at most 16
+    assert sizes == sorted(sizes, reverse=True)  # shrinking with the backlog
+    assert sizes[-4:] == [4, 4, 4, 4]  # under 64 waiting: the smallest batch
+    assert [i for b in batches for i in b] == ids  # every id once, in order
+
+
 def test_a_claimed_mark_expires_or_is_given_up(inbox: Inbox,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inbox_module, "MARK_SECONDS", 0.05)

@@ -35,7 +35,7 @@ from typing import Any
 from eth_utils import keccak
 
 from worker import context, metrics
-from worker.audit.log import AuditLog
+from worker.audit.log import Also, AuditLog
 from worker.domain.errors import KvsignerError, ValidationError
 from worker.domain.records import TxRecord
 from worker.signing.base import DigestSigner, Signature, VaultAccount
@@ -73,7 +73,7 @@ class _Held:
     with the metrics that ride on its write."""
 
     entry: Mapping[str, object]
-    also: Callable[[Any], None] | None
+    also: Also | None
 
 
 # The last signature made in this thread/task, for the ``result`` entry that follows it.
@@ -219,7 +219,7 @@ class AuditedSigner:
                 "keyId": account.key_id, "process": self._process}
 
     def _complete(self, entries: Sequence[Mapping[str, object]],
-                  also: Callable[[Any], None] | None = None) -> None:
+                  also: Also | None = None) -> None:
         """Append ``entries`` in one round trip, a second time if the first fails. ``also``
         (metrics) rides only on the first attempt: a lost sample is better than one
         counted twice."""

@@ -7,7 +7,8 @@ that claimed it sends the message. A drain (``take``) clears the mark, takes up 
 from the front and, when more are waiting, claims the mark again so that its caller sends
 the next drain at once: a backlog is shared out batch by batch among the worker threads
 that come free, while one Celery message, its delivery and its acknowledgement serve a
-whole batch.
+whole batch. A deep backlog is taken in larger batches (a share of it, up to a limit), its
+end in small ones, so that the last transactions are not queued behind one long batch.
 
 Nothing waits forever when a message is lost or a worker dies holding ids it took: the mark
 expires after ``MARK_SECONDS`` (the next ``put`` sends a drain again), beat sends a drain every
@@ -31,17 +32,20 @@ MARK = f"{PREFIX}inbox:drain"
 #: How long a claimed mark stands for a drain message that may have been lost.
 MARK_SECONDS = 5.0
 
-# KEYS: inbox, mark. ARGV: how many ids, mark expiry (ms). Returns {claimed, ids...}; LPOP
+# KEYS: inbox, mark. ARGV: the fewest ids to take, the most, the share of the backlog to
+# take (1/ARGV[3] of it, between the two), mark expiry (ms). Returns {claimed, ids...}; LPOP
 # one at a time because LPOP with a count needs Redis 6.2.
 _TAKE = """
 redis.call('DEL', KEYS[2])
+local n = math.ceil(redis.call('LLEN', KEYS[1]) / tonumber(ARGV[3]))
+n = math.max(tonumber(ARGV[1]), math.min(tonumber(ARGV[2]), n))
 local out = {0}
-for _ = 1, tonumber(ARGV[1]) do
+for _ = 1, n do
   local id = redis.call('LPOP', KEYS[1])
   if not id then break end
   out[#out + 1] = id
 end
-if redis.call('LLEN', KEYS[1]) > 0 and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+if redis.call('LLEN', KEYS[1]) > 0 and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then
   out[1] = 1
 end
 return out
@@ -77,10 +81,15 @@ class Inbox:
         pipe.set(MARK, "1", nx=True, px=_ms(MARK_SECONDS))
         return index
 
-    def take(self, n: int) -> Batch:
-        """Up to ``n`` ids from the front (``n`` >= 1). Clears the mark first, so an id put
-        after this call always has a drain coming."""
-        answer: list[Any] = self._take(keys=[KEY, MARK], args=[max(1, n), _ms(MARK_SECONDS)])
+    def take(self, n: int, most: int | None = None, share: int = 1) -> Batch:
+        """Ids from the front: ``n`` (>= 1), or with ``most`` up to that many when the
+        backlog is deep: 1/``share`` of the ids waiting, so that a backlog is shared by about
+        ``share`` drains at a time in large batches while its end still goes out in small
+        ones. Clears the mark first, so an id put after this call always has a drain
+        coming."""
+        n = max(1, n)
+        answer: list[Any] = self._take(keys=[KEY, MARK], args=[
+            n, max(n, most or n), max(1, share), _ms(MARK_SECONDS)])
         return Batch([as_text(x) for x in answer[1:]], bool(answer[0]))
 
     def unclaim(self) -> None:
