@@ -41,6 +41,9 @@ return math.ceil(wait)
 """
 
 
+#: Seconds a caller waits at most for its slot, unless it says otherwise.
+ACQUIRE_TIMEOUT = 60.0
+
 # Inside ``VaultRateLimiter.reserved``: the slot is reserved, so the next ``acquire`` (the
 # first attempt of the vault call) takes it without asking Redis again.
 _slot_held: ContextVar[bool] = ContextVar("kvsigner_vault_slot_held", default=False)
@@ -68,7 +71,7 @@ class VaultRateLimiter:
         wait_ms = self._script(keys=[self.key], args=self._args(longest_ms))
         return float(wait_ms) / 1000.0
 
-    def queue_reserve(self, pipe: Any, timeout: float = 60.0) -> None:
+    def queue_reserve(self, pipe: Any, timeout: float = ACQUIRE_TIMEOUT) -> None:
         """Queue ``acquire``'s reservation in ``pipe``, to ride on another round trip; hand
         its reply to ``reserved``. (EVAL, not EVALSHA: a pipeline would first ask whether
         Redis has the script.)"""
@@ -80,7 +83,7 @@ class VaultRateLimiter:
         ``acquire`` in the block then takes that slot without asking Redis. A reply that
         reserved nothing (an error, or no slot within the timeout) changes nothing:
         ``acquire`` asks as usual."""
-        if isinstance(reply, Exception) or not isinstance(reply, int) or reply < 0:
+        if not isinstance(reply, int) or reply < 0:  # an error is no int
             yield
             return
         if reply > 0:
@@ -97,7 +100,7 @@ class VaultRateLimiter:
         (nothing is taken then)."""
         return abs(self._ask(0))
 
-    def acquire(self, timeout: float = 60.0) -> None:
+    def acquire(self, timeout: float = ACQUIRE_TIMEOUT) -> None:
         """Reserve the next slot and wait for it (inside ``reserved``, the first call takes
         the slot reserved there). Raises ``TimeoutError`` (reserving nothing) when that slot
         is more than ``timeout`` seconds away."""
