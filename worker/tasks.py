@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
 import redis
 from celery.signals import worker_ready, worker_shutting_down
@@ -34,6 +35,12 @@ log = logging.getLogger("kvsigner.tasks")
 DRAIN_BATCH = 4
 DRAIN_BATCH_MAX = 16
 DRAIN_SPREAD = 16
+#: Seconds a drain works through its batch before it hands the rest out as separate
+#: ``process`` tasks. A batch normally ends well within it (16 transactions with a 30 ms
+#: vault take under a second); when the vault throttles, one signature can take a retry's
+#: backoff of up to ``KVSIGNER_VAULT_BACKOFF_CAP`` seconds, and the batch's later records
+#: should not queue behind it while other threads could take them.
+DRAIN_BUDGET = 5.0
 _services: Services | None = None
 _services_lock = threading.Lock()
 
@@ -83,7 +90,8 @@ def drain() -> None:
     """New transactions from the inbox (``worker.store.inbox``), a batch (``DRAIN_BATCH``)
     one after another; the next drain is sent first when more are waiting, so that other
     threads share a backlog. One transaction's failure does not hold up the others: it
-    stays ``queued`` and the sweeper queues it again."""
+    stays ``queued`` and the sweeper queues it again. Past ``DRAIN_BUDGET`` seconds the
+    batch's remaining transactions go out as ``process`` tasks instead of waiting."""
     svc = services()
     batch = svc.inbox.take(DRAIN_BATCH, DRAIN_BATCH_MAX, DRAIN_SPREAD)
     if batch.more:
@@ -92,10 +100,18 @@ def drain() -> None:
         except Exception:  # the mark is given up: the next put or beat's drain follows
             log.warning("the next drain could not be sent", exc_info=True)
     steps: list[tuple[str, Step]] = []
+    deadline = time.monotonic() + DRAIN_BUDGET
     # The batch's lease releases, webhook events and stage times take a round trip each,
     # and its broadcast records join the receipt rounds in one more.
     with svc.leases.released_together(), svc.changes_together():
-        for tx_id in batch.ids:
+        for index, tx_id in enumerate(batch.ids):
+            if time.monotonic() > deadline:
+                rest = batch.ids[index:]
+                log.info("drain over its %.0f s budget: %d transactions handed out as "
+                         "separate tasks", DRAIN_BUDGET, len(rest))
+                steps.extend((rest_id, Step("process", 0.0, "drain budget spent"))
+                             for rest_id in rest)
+                break
             try:
                 steps.append((tx_id, _process(tx_id)))
             except Exception:

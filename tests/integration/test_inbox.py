@@ -128,6 +128,32 @@ def test_a_drain_processes_its_batch_in_order_after_sending_the_next(
     assert events == ["e", "f", "then e,f"]  # nothing more waits: no further drain
 
 
+def test_a_drain_past_its_budget_hands_the_rest_of_its_batch_out(
+        inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    for tx_id in "abcd":
+        inbox.put(tx_id)
+    processed: list[str] = []
+    scheduled: list[tuple[str, Step]] = []
+
+    def process(tx_id: str) -> Step:
+        processed.append(tx_id)
+        if tx_id == "b":
+            time.sleep(0.2)  # a throttled signature
+        return Step("track", 0.0)
+
+    monkeypatch.setattr(tasks, "DRAIN_BUDGET", 0.1)
+    monkeypatch.setattr(tasks, "services", lambda: _Services(inbox))
+    monkeypatch.setattr(tasks, "_process", process)
+    monkeypatch.setattr(tasks, "schedule_all", scheduled.extend)
+    tasks.drain()
+    # c and d do not wait behind b: each becomes a process task of its own, at once.
+    assert processed == ["a", "b"]
+    assert scheduled == [("a", Step("track", 0.0)), ("b", Step("track", 0.0)),
+                         ("c", Step("process", 0.0, "drain budget spent")),
+                         ("d", Step("process", 0.0, "drain budget spent"))]
+    assert inbox.take(4).ids == []  # taken once: handed out, not put back
+
+
 def test_a_batch_releases_its_leases_together_at_its_end(inbox: Inbox) -> None:
     leases = Leases(inbox.r)
     other = Leases(redis.Redis(connection_pool=inbox.r.connection_pool))
