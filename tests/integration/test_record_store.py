@@ -12,6 +12,7 @@ from worker.domain.errors import ValidationError
 from worker.domain.records import Status, TxRecord, TxRequest, new_id
 from worker.store.listing import list_page
 from worker.store.records import (
+    PREFIX,
     RECORD_ARGS,
     RECORD_KEYS,
     RecordNotFound,
@@ -82,6 +83,7 @@ def test_expired_records_leave_the_status_counts(redis_url: str) -> None:
     ids = []
     for _ in range(3):
         rec = record()
+        rec.created_at -= store.ttl * 1000 + 1  # old enough to have expired
         store.create(rec)
         store.update(rec.id, lambda r: r.fail("internal_error", "test"))
         ids.append(rec.id)
@@ -90,6 +92,21 @@ def test_expired_records_leave_the_status_counts(redis_url: str) -> None:
     assert store.prune_expired() >= 2
     assert store.count_by_status()[Status.FAILED.value] == 1
     assert [r.id for r in list_page(store).records] == [ids[2]]
+
+
+def test_an_index_too_young_to_hold_expired_records_is_left_unread(redis_url: str) -> None:
+    store = RecordStore(redis.Redis.from_url(redis_url), ttl_seconds=3600)
+    young = record()
+    store.create(young)
+    store.update(young.id, lambda r: r.fail("internal_error", "test"))
+    store.r.delete(store.key(young.id))  # deleted by hand: it cannot have expired yet
+    assert store.prune_expired() == 0  # no index is read until its oldest is an hour old
+    assert store.r.zcard(f"{PREFIX}idx:all") == 1
+    old = record()
+    old.created_at -= 3600 * 1000 + 1  # now the oldest, and old enough to have expired
+    store.create(old)
+    assert store.prune_expired() == 1  # that batch is read: the young entry goes with it
+    assert store.r.zcard(f"{PREFIX}idx:all") == 1  # old's: its record still exists
 
 
 def test_updates_from_an_outdated_memo_apply_to_the_stored_record(redis_url: str) -> None:

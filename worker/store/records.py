@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import redis
 
 from worker.domain.errors import ValidationError
-from worker.domain.records import TERMINAL, Status, TxRecord
+from worker.domain.records import TERMINAL, Status, TxRecord, now_ms
 from worker.lru import LruMap
 from worker.store.text import as_text
 
@@ -333,13 +333,19 @@ class RecordStore:
         """Drop index entries of expired records, oldest first, until a batch finds none.
         Covers ``idx:all`` and the terminal status indexes (a sender index is pruned
         lazily by listings: the expired record no longer names its sender). Returns how
-        many members were removed."""
+        many members were removed.
+
+        A record expires the retention time after it finished, so never sooner than that
+        after it was created: an index whose oldest member (members begin with their
+        creation time) is younger is left unread. An entry whose record was deleted some
+        other way goes once it is that old."""
         removed = 0
+        youngest_expirable = f"{now_ms() - self.ttl * 1000:015d}"
         for index in [f"{PREFIX}idx:all"] + [f"{PREFIX}idx:status:{s}" for s in TERMINAL]:
             while True:
                 members = [as_text(m)
                            for m in self.r.zrangebylex(index, "-", "+", start=0, num=batch)]
-                if not members:
+                if not members or members[0] > youngest_expirable:
                     break
                 with self.r.pipeline(transaction=False) as pipe:
                     for m in members:
