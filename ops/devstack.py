@@ -25,6 +25,7 @@ from ops.processes import (
     ManagedProcess,
     ServiceError,
     free_port,
+    lower_session,
     port_open,
     spawn,
     start_anvil,
@@ -32,6 +33,7 @@ from ops.processes import (
     start_redis,
     wait_until,
 )
+from worker.setting_values import niceness
 from worker.settings import Settings, SettingsError
 
 DEV_BALANCE_WEI = 10_000 * 10**18
@@ -76,14 +78,17 @@ class DevStack:
                 redis_proc = start_redis(self.data_dir / "redis", self._known(6380),
                                          register=self.procs)
                 self.redis_url = str(redis_proc.extra["url"])
+            stand_ins: list[ManagedProcess] = []  # of services that run elsewhere in production
             started_anvil = self.node_url is None
             if started_anvil:
                 anvil = start_anvil(self.data_dir / "logs", self._known(8545),
                                     register=self.procs)
+                stand_ins.append(anvil)
                 self.node_url = str(anvil.extra["url"])
             if self.vault_url is None:
                 emu = start_emulator(self.data_dir / "keyvault", self._known(8443), self.keys,
                                      self.emulator_args, register=self.procs)
+                stand_ins.append(emu)
                 env.update(dict(emu.extra["env"]))  # type: ignore[call-overload]
                 self.vault_url = env["KVSIGNER_VAULT_URL"]
             else:
@@ -101,6 +106,7 @@ class DevStack:
             env.setdefault("KVSIGNER_WORKER_NICE", "10")
             env.update(self.extra_env)
             self.env = env
+            self._yield_stand_ins(stand_ins)
             self.api_key = self._api_key()
             accounts = self._accounts()
             if started_anvil:
@@ -114,6 +120,18 @@ class DevStack:
         except BaseException:
             self.stop()
             raise
+
+    def _yield_stand_ins(self, stand_ins: list[ManagedProcess]) -> None:
+        """Give the node and the vault emulator this stack started the workers' share of
+        the CPU (their sessions' niceness): in production they run elsewhere, and here the
+        work they do for the workers should not come before the API's either."""
+        try:
+            nice = niceness(self.env["KVSIGNER_WORKER_NICE"])
+        except ValueError:  # the workers refuse to start and say why
+            return
+        if nice > 0:
+            for proc in stand_ins:
+                lower_session(nice, proc.pid)
 
     def _known(self, port: int) -> int:
         return _port(port if self.well_known_ports else None)

@@ -83,6 +83,28 @@ class ManagedProcess:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
+#: Tries at setting a session's weight: unprivileged writes to an autogroup's niceness are
+#: refused (EAGAIN) within 100 ms of the machine's previous one, as when the dev stack starts
+#: its workers and beat together.
+AUTOGROUP_ATTEMPTS = 10
+
+
+def lower_session(nice: int, pid: int | None = None) -> bool:
+    """Set the niceness of the autogroup (on Linux, the session's share of the CPU against
+    other sessions) that process ``pid`` (default: this one) is in. False where there is
+    none (not Linux, or autogroup off) or the kernel kept refusing."""
+    path = Path(f"/proc/{'self' if pid is None else pid}/autogroup")
+    for _ in range(AUTOGROUP_ATTEMPTS):
+        try:
+            path.write_text(f"{nice}\n")
+            return True
+        except BlockingIOError:  # another write within the last 100 ms
+            time.sleep(0.11)
+        except OSError:
+            return False
+    return False
+
+
 #: Processes started by ``spawn`` are appended to such a list: whoever owns it stops them.
 Registry = list[ManagedProcess]
 

@@ -8,19 +8,12 @@ import os
 import socket
 import sys
 import tempfile
-import time
-from pathlib import Path
 
+from ops.processes import lower_session
 from worker.queues import QUEUES
 from worker.settings import Settings, SettingsError
 
 _log = logging.getLogger("kvsigner.worker")
-
-
-#: Tries at lowering the session's weight: unprivileged writes to an autogroup's niceness
-#: are refused (EAGAIN) within 100 ms of the machine's previous one, as when the dev stack
-#: starts its workers and beat together.
-AUTOGROUP_ATTEMPTS = 10
 
 
 def _yield_cpu(nice: int) -> None:
@@ -35,23 +28,9 @@ def _yield_cpu(nice: int) -> None:
     if nice <= 0:
         return
     now = os.nice(nice)
-    session = os.getsid(0) == os.getpid() and _lower_session(nice)
+    session = os.getsid(0) == os.getpid() and lower_session(nice)
     _log.info("running at niceness %d%s (KVSIGNER_WORKER_NICE)", now,
               ", its session too" if session else "")
-
-
-def _lower_session(nice: int) -> bool:
-    """Set this session's autogroup niceness; False where there is none (not Linux, or
-    autogroup off) or the kernel kept refusing."""
-    for _ in range(AUTOGROUP_ATTEMPTS):
-        try:
-            Path("/proc/self/autogroup").write_text(f"{nice}\n")
-            return True
-        except BlockingIOError:  # another write within the last 100 ms
-            time.sleep(0.11)
-        except OSError:
-            return False
-    return False
 
 
 def main(argv: list[str]) -> int:

@@ -158,8 +158,8 @@ FIELDS: tuple[Field, ...] = (
           "Niceness (0-19) a worker or beat process adds to itself at start (and to its "
           "session when it leads one: Linux shares the CPU between sessions first). On a "
           "machine shared with the API, the API then answers first and the workers take the "
-          "CPU it leaves. `kvsigner dev` and the benchmark use 10; containers: see "
-          "Deployment."),
+          "CPU it leaves. `kvsigner dev` and the benchmark use 10, and give the anvil and "
+          "vault emulator they start the same share; containers: see Deployment."),
     # --- API -----------------------------------------------------------------------------
     Field("api_max_body_bytes", "KVSIGNER_API_MAX_BODY_BYTES", int, 128 * 1024,
           "Largest request body the API accepts."),

@@ -84,8 +84,11 @@ def session_niceness(pid: int) -> int:
 
 def check_scheduling(dev_pid: int) -> None:
     """Every process the dev command started leads its own session (and process group);
-    workers and beat run at niceness 10, in every thread and as a session, the API at 0."""
-    roles: dict[str, list[int]] = {"api": [], "worker": [], "beat": []}
+    workers and beat run at niceness 10, in every thread and as a session, the API and
+    Redis at 0; the sessions of anvil and the vault emulator (stand-ins for services that
+    run elsewhere in production) at the workers' 10."""
+    roles: dict[str, list[int]] = {"api": [], "worker": [], "beat": [], "redis": [],
+                                   "anvil": [], "emulator": []}
     for child in psutil.Process(dev_pid).children():
         assert os.getsid(child.pid) == child.pid, child.cmdline()
         assert os.getpgid(child.pid) == child.pid, child.cmdline()
@@ -94,11 +97,20 @@ def check_scheduling(dev_pid: int) -> None:
             roles["beat" if "--beat" in argv else "worker"].append(child.pid)
         elif "api" in argv:
             roles["api"].append(child.pid)
+        elif "ops.keyvault_emulator" in argv:
+            roles["emulator"].append(child.pid)
+        elif any("redis-server" in arg for arg in argv):
+            roles["redis"].append(child.pid)
+        elif any("anvil" in arg for arg in argv):
+            roles["anvil"].append(child.pid)
     assert all(len(pids) == 1 for pids in roles.values()), roles
-    assert niceness(roles["api"][0]) == {0}
-    assert session_niceness(roles["api"][0]) == 0
+    for role in ("api", "redis"):
+        assert niceness(roles[role][0]) == {0}, role
+        assert session_niceness(roles[role][0]) == 0, role
     for role in ("worker", "beat"):
         pid = roles[role][0]
         assert niceness(pid) == {10}, role
         assert session_niceness(pid) == 10, role
+    for role in ("anvil", "emulator"):
+        assert session_niceness(roles[role][0]) == 10, role
     assert len(psutil.Process(roles["worker"][0]).threads()) > 1  # the pool's threads too

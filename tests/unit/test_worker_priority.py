@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ops import worker_cmd
+from ops import processes, worker_cmd
 
 
 @pytest.fixture()
@@ -32,8 +32,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
         return increment
 
     monkeypatch.setattr(worker_cmd.os, "nice", nice)
-    monkeypatch.setattr(worker_cmd, "Path", FakePath)
-    monkeypatch.setattr(worker_cmd.time, "sleep", seen["slept"].append)
+    monkeypatch.setattr(processes, "Path", FakePath)
+    monkeypatch.setattr(processes.time, "sleep", seen["slept"].append)
     seen["path"] = [FakePath]
     return seen
 
@@ -79,7 +79,7 @@ def test_a_kernel_that_keeps_refusing_is_given_up_on(calls: dict[str, list[Any]]
     monkeypatch.setattr(worker_cmd.os, "getsid", lambda _pid: worker_cmd.os.getpid())
     calls["path"][0].refusals = 1000
     worker_cmd._yield_cpu(10)
-    assert len(calls["refused"]) == worker_cmd.AUTOGROUP_ATTEMPTS
+    assert len(calls["refused"]) == processes.AUTOGROUP_ATTEMPTS
     assert calls["nice"] == [10] and calls["written"] == []
 
 
@@ -95,7 +95,12 @@ def test_without_autogroup_the_niceness_still_applies(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(worker_cmd.os, "nice", lambda n: applied.append(n) or n)
     monkeypatch.setattr(worker_cmd.os, "getsid", lambda _pid: worker_cmd.os.getpid())
-    monkeypatch.setattr(worker_cmd, "Path", Missing)
+    monkeypatch.setattr(processes, "Path", Missing)
     worker_cmd._yield_cpu(5)
     assert applied == [5]
 
+
+
+def test_another_process_s_session_is_named_by_its_pid(calls: dict[str, list[Any]]) -> None:
+    assert processes.lower_session(10, 4242)
+    assert calls["written"] == [("/proc/4242/autogroup", "10\n")]
