@@ -91,6 +91,7 @@ def _params(args: argparse.Namespace, target: Target) -> dict[str, Any]:
             "workers": args.workers if started else None,
             "worker_concurrency": stack_settings.worker_concurrency if stack_settings else None,
             "worker_nice": stack_settings.worker_nice if stack_settings else None,
+            "vault_rate_limit": stack_settings.vault_rate_limit if stack_settings else None,
             "kv_latency_ms": (args.kv_latency_ms or 0.0) if started else args.kv_latency_ms,
             "clients": args.clients or len(target.senders), "rate": args.rate,
             "api_server": "running" if not started else (

@@ -60,6 +60,22 @@ class Target:
             shutil.rmtree(self.remove_dir, ignore_errors=True)
 
 
+def stack_env(extra_env: Mapping[str, str],
+              environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The settings the benchmark gives the stack it starts, over ``extra_env``:
+
+    * a per-key API rate limit that never binds (its Redis round trip is still measured);
+    * no vault rate limiter, unless ``environ`` names a limit: the limiter keeps the workers
+      under a vault's quota (the default is an HSM-key vault's, 180 signatures per second),
+      and the emulator started here has none, so the pipeline meets the same vault as the
+      direct loop, which never paces itself.
+    """
+    env = {"KVSIGNER_API_RATE_LIMIT": "1000"}
+    if "KVSIGNER_VAULT_RATE_LIMIT" not in environ:
+        env["KVSIGNER_VAULT_RATE_LIMIT"] = "0"
+    return {**env, **extra_env}
+
+
 def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int | None,
                 data_dir: Path | None, extra_env: Mapping[str, str],
                 api_processes: int = 0) -> Target:
@@ -75,8 +91,7 @@ def start_stack(senders: int, workers: int, latency_ms: float, concurrency: int 
     remove = None
     if data_dir is None:
         data_dir = remove = Path(tempfile.mkdtemp(prefix="kvsigner-bench-"))
-    # A per-key rate limit that never binds: its Redis round trip is still measured.
-    env = {"KVSIGNER_API_RATE_LIMIT": "1000", **extra_env}
+    env = stack_env(extra_env)
     stack = DevStack(data_dir.resolve(), api_port=free_port(), workers=workers, keys=senders,
                      emulator_args=["--latency-ms", str(latency_ms)],
                      worker_concurrency=concurrency, extra_env=env)

@@ -46,6 +46,8 @@ def test_bench_reports_every_field_and_no_nonce_faults() -> None:
     assert result["mined_p50_ms"] <= result["mined_p99_ms"]
     # Its workers yield the CPU to the API (KVSIGNER_WORKER_NICE), and the report says so.
     assert result["worker_nice"] == 10
+    # Its emulator enforces no quota, so neither loop paces itself to one.
+    assert result["vault_rate_limit"] == 0
     # Its own anvil is watched (ops/anvil_nudge.py) and the report says how often it helped.
     assert isinstance(result["node_nudges"], int) and result["node_nudges"] >= 0
 
