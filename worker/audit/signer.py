@@ -175,8 +175,7 @@ class AuditedSigner:
         who = last.who if last is not None else {}
         result = {**who, "signingId": last.signing_id if last else None,
                   "status": "result", "txHash": "0x" + keccak(raw).hex()}
-        holding = _holding.get()
-        held = holding.pop() if holding else None
+        held = _take_held()
         if held is None:
             self._complete([result])
         else:
@@ -185,8 +184,7 @@ class AuditedSigner:
     def flush_held(self) -> None:
         """Write the ``signed`` entry ``transaction_audit`` holds, if any, on its own.
         Raises ``audit_unavailable`` when it cannot be written."""
-        holding = _holding.get()
-        held = holding.pop() if holding else None
+        held = _take_held()
         if held is not None:
             self._complete([held.entry], held.also)
 
@@ -239,6 +237,12 @@ class AuditedSigner:
             self.audit.append(entry)
         except KvsignerError:
             log.error("audit failed entry of signing %s not written", entry.get("signingId"))
+
+
+def _take_held() -> _Held | None:
+    """The ``signed`` entry ``transaction_audit`` holds, taken out (None: none held)."""
+    holding = _holding.get()
+    return holding.pop() if holding else None
 
 
 @contextmanager
