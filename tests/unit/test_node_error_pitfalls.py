@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.node_error_cases import (
-    ADDR,
-    ERROR_STRING_DATA,
-    HASH,
-    WRAPPED,
-    WRAPPERS,
-)
+from tests.unit.node_error_shapes import ERROR_STRING_DATA, WRAPPED, WRAPPERS
+from tests.unit.node_error_values import ADDR, HASH
 from worker.chain.node_errors import (
     OUTCOMES,
     NodeErrorClass,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.node_error_cases import (
-    CASES,
+from tests.unit.node_error_cases import CASES
+from tests.unit.node_error_shapes import (
     CUSTOM_ERROR_DATA,
     ERROR_STRING_DATA,
     EXPECTED_OUTCOMES,

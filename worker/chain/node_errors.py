@@ -8,7 +8,8 @@ that the node client raises, and ``outcome_for`` reads the outcome back from suc
 (by its ``node_class``, never by re-parsing the message). Revert reasons are decoded by
 ``worker.chain.revert_reason``. The patterns come from the error strings of geth, Erigon,
 Nethermind, Besu, Reth, anvil, Hardhat/EDR, Ganache, OpenEthereum, Arbitrum, OP-stack nodes
-and RPC providers; tests/unit/node_error_cases.py holds one real message per row.
+and RPC providers; the tables gathered by tests/unit/node_error_cases.py hold one real
+message per row.
 
 Matching is case-insensitive and unanchored (wrappers such as ``err: ``, ``INTERNAL_ERROR: ``
 or whole nested JSON bodies add text around the part that matters), and the rules are tried
